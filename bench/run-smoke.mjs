@@ -9,10 +9,9 @@ for (const bench of benches) {
   const started = Date.now();
   const run = spawnSync(process.execPath, [here + bench, "--smoke"], { stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
   const lastLine = run.stdout.trim().split("\n").pop() ?? "";
-  let jsonOk = false;
+  let jsonOk = true;
   try {
     JSON.parse(lastLine);
-    jsonOk = true;
   } catch {
     jsonOk = false;
   }
