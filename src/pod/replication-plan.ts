@@ -1,0 +1,50 @@
+// What this pod should fetch and what it may let go, from one consistent look at the
+// namespace, the placement and the holdings. Pure: the replicator executes the plan, the
+// tests check it without a cluster.
+export interface LiveVersionRef {
+  inode: string;
+  version: string;
+  redundancy: number;
+}
+
+export interface PlanInput {
+  selfId: string;
+  versions: Iterable<LiveVersionRef>;
+  /** Target pods for an inode (already restricted to placeable full pods). */
+  targetsOf: (inode: string, redundancy: number) => readonly string[];
+  holdersOf: (version: string) => ReadonlySet<string>;
+  /** Versions this pod holds completely. */
+  heldLocally: ReadonlySet<string>;
+  /** Local copies that must stay whatever the placement says (outbox, pinned, keep-local). */
+  isProtected: (version: string) => boolean;
+  isReachable: (podId: string) => boolean;
+}
+
+export interface ReplicationPlan {
+  /** Versions this pod is a target for and lacks. */
+  pull: string[];
+  /** Versions this pod holds, is no target for, and every target confirmed holding. */
+  drop: string[];
+  /** Local writes whose targets all hold them now: they may leave the outbox. */
+  fullyReplicated: string[];
+}
+
+export function planReplication(input: PlanInput): ReplicationPlan {
+  const pull: string[] = [];
+  const drop: string[] = [];
+  const fullyReplicated: string[] = [];
+  const live = new Set<string>();
+  for (const { inode, version, redundancy } of input.versions) {
+    if (live.has(version)) continue; // the same content under two names is one replica set
+    live.add(version);
+    const targets = input.targetsOf(inode, redundancy);
+    const holders = input.holdersOf(version);
+    const isTarget = targets.includes(input.selfId);
+    const heldHere = input.heldLocally.has(version);
+    const targetsConfirmed = targets.length > 0 && targets.every((t) => holders.has(t) && input.isReachable(t));
+    if (isTarget && !heldHere) pull.push(version);
+    if (targetsConfirmed) fullyReplicated.push(version);
+    if (heldHere && !isTarget && targetsConfirmed && !input.isProtected(version)) drop.push(version);
+  }
+  return { pull, drop, fullyReplicated };
+}
