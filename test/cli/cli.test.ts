@@ -197,7 +197,7 @@ test("put and get send absolute local paths; get never overwrites", async () => 
 
   const missing = await wormhole(["put", "nope", "/x"], { cwd: work });
   assert.equal(missing.code, 1);
-  assert.match(missing.stderr, /^error: no such local file or directory: .*nope\n  help: /);
+  assert.match(missing.stderr, /^error: no such local file or directory: .*nope\n {2}help: /);
 
   const get = await wormhole(["get", "/photos/album", "copy", "--json"], { cwd: work });
   assert.equal(get.code, 0, get.stderr);
@@ -206,10 +206,10 @@ test("put and get send absolute local paths; get never overwrites", async () => 
 
   const exists = await wormhole(["get", "/photos/album", "album"], { cwd: work });
   assert.equal(exists.code, 1);
-  assert.match(exists.stderr, /already exists\n  help: get never overwrites/);
+  assert.match(exists.stderr, /already exists\n {2}help: get never overwrites/);
   const noParent = await wormhole(["get", "/a", "no/such/dir/file"], { cwd: work });
   assert.equal(noParent.code, 1);
-  assert.match(noParent.stderr, /does not exist\n  help: create it first/);
+  assert.match(noParent.stderr, /does not exist\n {2}help: create it first/);
 });
 
 test("rm, pin, unpin", async () => {
@@ -252,7 +252,7 @@ test("invite --expires and config apply", async () => {
   const invite = await wormhole(["invite", "--expires", "7d"]);
   assert.equal(invite.code, 0, invite.stderr);
   assert.deepEqual(requests["POST /invite"], { expiresInSeconds: 7 * 86400 });
-  assert.match(invite.stdout, /\nwh1-token\n[\s\S]*  wormhole join wh1-token\n$/);
+  assert.match(invite.stdout, /\nwh1-token\n[\s\S]* {2}wormhole join wh1-token\n$/);
   await wormhole(["invite"]);
   assert.deepEqual(requests["POST /invite"], { expiresInSeconds: 86400 }, "default: 24 hours");
 
@@ -267,7 +267,7 @@ test("init, join, start and config check are registered but not wired in this bu
   for (const args of [["init", "--cluster", "home"], ["join", "tok"], ["start"], ["config", "check", "x.toml"]]) {
     const run = await wormhole(args);
     assert.equal(run.code, 1, args.join(" "));
-    assert.match(run.stderr, /^error: `wormhole .+` is not available in this build yet\n  help: /);
+    assert.match(run.stderr, /^error: `wormhole .+` is not available in this build yet\n {2}help: /);
   }
   assert.equal((await wormhole(["join", "tok", "--role", "server"])).code, 2, "--role is checked");
 });
