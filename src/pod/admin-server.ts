@@ -27,6 +27,9 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const MAX_SOCKET_PATH_BYTES = 107;
 const PROBE_TIMEOUT_MS = 2000;
 
+/** The client hung up while sending its request: nothing to answer, nothing to log. */
+class ClientHungUp extends Error {}
+
 type SocketProbe = "absent" | "stale" | "live";
 
 /** Is a server answering on this socket path? */
@@ -158,6 +161,7 @@ export class AdminServer {
       const body = await this.readJsonBody(req);
       sendJson(res, 200, await handler(body, url.searchParams));
     } catch (err) {
+      if (err instanceof ClientHungUp) return;
       if (err instanceof UserError) {
         sendJson(res, err.status, { error: err.message, hint: err.hint });
         return;
@@ -182,10 +186,14 @@ export class AdminServer {
     let tooLarge = Number(req.headers["content-length"] ?? 0) > this.maxBodyBytes;
     // An oversized body is read to its end and dropped rather than cut off, so the client
     // gets the 413 instead of a reset connection while it is still writing.
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > this.maxBodyBytes) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
+    try {
+      for await (const chunk of req as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > this.maxBodyBytes) tooLarge = true;
+        if (!tooLarge) chunks.push(chunk);
+      }
+    } catch {
+      throw new ClientHungUp();
     }
     if (tooLarge) {
       throw new UserError(

@@ -97,6 +97,20 @@ test("a body over 1 MiB is a 413, declared or chunked", async () => {
   assert.deepEqual(await adminRequest(dir, "POST", "/echo", { ok: 1 }), { body: { ok: 1 } }, "still serving");
 });
 
+test("a client hanging up mid-request is not logged as a pod failure", async () => {
+  const loggedBefore = logged.length;
+  await new Promise<void>((resolve) => {
+    const req = http.request({ socketPath: adminSocketPath(dir), method: "POST", path: "/echo", headers: { "content-length": 1000 } });
+    req.on("error", () => undefined);
+    req.on("close", () => resolve());
+    req.write('{"a":');
+    setTimeout(() => req.destroy(), 50);
+  });
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.deepEqual(logged.slice(loggedBefore), []);
+  assert.deepEqual(await adminRequest(dir, "GET", "/echo"), { query: {} });
+});
+
 test("unknown route is 404, wrong method is 405", async () => {
   const missing = await raw(adminSocketPath(dir), "GET", "/nope");
   assert.equal(missing.status, 404);

@@ -16,10 +16,6 @@ function podRows(pods: readonly PodInfo[], extra: (pod: PodInfo) => string[] = (
 
 const POD_HEADER = ["ID", "NAME", "ROLE", "STATE", "USED", "CAPACITY"];
 
-function podChange(reply: PodChangeResponse): string {
-  return reply.message;
-}
-
 export function registerClusterCommands(program: Command): void {
   withCommonOptions(program.command("status").description("show the cluster's health, file counts and pods"), { json: true }).action(async (_opts, cmd: Command) => {
     const reply = await callAdmin(dataDirOf(cmd), "GET /status", {});
@@ -46,25 +42,14 @@ export function registerClusterCommands(program: Command): void {
     );
   });
 
-  withCommonOptions(
-    program
-      .command("drain")
-      .argument("<pod>", "pod id, id prefix or name")
-      .description("take a full pod out of placement; it hands its files over, then leaves the cluster"),
-    { json: true },
-  ).action(async (pod: string, _opts, cmd: Command) => {
-    printReply(cmd, await callAdmin(dataDirOf(cmd), "POST /drain", { pod }), podChange);
-  });
-
-  withCommonOptions(
-    program
-      .command("remove")
-      .argument("<pod>", "pod id, id prefix or name")
-      .description("remove a pod that is gone for good; its files are re-replicated from the others"),
-    { json: true },
-  ).action(async (pod: string, _opts, cmd: Command) => {
-    printReply(cmd, await callAdmin(dataDirOf(cmd), "POST /remove", { pod }), podChange);
-  });
+  for (const [name, route, description] of [
+    ["drain", "POST /drain", "take a full pod out of placement; it hands its files over, then leaves the cluster"],
+    ["remove", "POST /remove", "remove a pod that is gone for good; its files are re-replicated from the others"],
+  ] as const) {
+    withCommonOptions(program.command(name).argument("<pod>", "pod id, id prefix or name").description(description), { json: true }).action(async (pod: string, _opts, cmd: Command) => {
+      printReply(cmd, await callAdmin(dataDirOf(cmd), route, { pod }), (reply: PodChangeResponse) => reply.message);
+    });
+  }
 
   withCommonOptions(
     program
