@@ -10,8 +10,13 @@ export function shortId(id: string): string {
   return id.slice(0, 8);
 }
 
+/** Client pods offer no counted storage: "-" says so better than "0 B". */
+function capacity(pod: PodInfo): string {
+  return pod.role === "client" && pod.capacityBytes === 0 ? "-" : formatBytes(pod.capacityBytes);
+}
+
 function podRows(pods: readonly PodInfo[], extra: (pod: PodInfo) => string[] = () => []): string[][] {
-  return pods.map((pod) => [shortId(pod.id), pod.self ? `${pod.name} (this pod)` : pod.name, pod.role, pod.state, formatBytes(pod.usedBytes), formatBytes(pod.capacityBytes), ...extra(pod)]);
+  return pods.map((pod) => [shortId(pod.id), pod.self ? `${pod.name} (this pod)` : pod.name, pod.role, pod.state, formatBytes(pod.usedBytes), capacity(pod), ...extra(pod)]);
 }
 
 const POD_HEADER = ["ID", "NAME", "ROLE", "STATE", "USED", "CAPACITY"];
