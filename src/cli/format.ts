@@ -8,12 +8,14 @@ export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return "?";
   let value = bytes;
   let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
+  // Compare the rounded value, so 1048575 B reads "1.0 MiB", not "1024 KiB".
+  const rounded = (v: number) => (v < 10 ? Number(v.toFixed(1)) : Math.round(v));
+  while (rounded(value) >= 1024 && unit < UNITS.length - 1) {
     value /= 1024;
     unit++;
   }
-  if (unit === 0) return `${value} B`;
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`;
+  if (unit === 0) return `${Math.round(value)} B`;
+  return `${value < 9.95 ? value.toFixed(1) : Math.round(value)} ${UNITS[unit]}`;
 }
 
 /** Left-aligned columns separated by two spaces; `rightAlign` lists numeric column indexes. */

@@ -73,6 +73,23 @@ test("a leaving pod only gives away its own keys", () => {
   );
 });
 
+test("lowering one pod's weight only moves keys off that pod", () => {
+  fc.assert(
+    fc.property(fc.array(inode, { minLength: 1, maxLength: 20 }), pods, fc.nat(), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 5 }), (inodes, ps, which, factor, n) => {
+      fc.pre(ps.length > 0);
+      const lowered = ps[which % ps.length].id;
+      const before = new Placement(ps);
+      const after = new Placement(ps.map((p) => (p.id === lowered ? { ...p, weight: p.weight * factor } : p)));
+      for (const ino of inodes) {
+        const old = before.place(ino, n);
+        const gained = after.place(ino, n).filter((id) => !old.includes(id));
+        // Only the slot the lowered pod gave up can change hands.
+        assert.ok(gained.length === 0 || (old.includes(lowered) && gained.length === 1), `${gained} gained keys`);
+      }
+    }),
+  );
+});
+
 test(`first-place shares follow the weights within 1.5 points over ${PROPORTION_KEYS} keys`, () => {
   const weighted: WeightedPod[] = [
     { id: "pod-a", weight: 1 },
