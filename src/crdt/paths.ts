@@ -1,0 +1,22 @@
+// Path parsing for the path-based operations (FUSE hands us absolute paths).
+import { NamespaceError } from "./types.js";
+
+const MAX_NAME_BYTES = 255;
+
+/** "/a//b/" → ["a", "b"]; "/" → []. Rejects relative paths, "." and "..", NUL and over-long names. */
+export function splitPath(path: string): string[] {
+  if (typeof path !== "string" || !path.startsWith("/")) {
+    throw new NamespaceError("EINVAL", `path "${String(path)}" must be absolute (start with "/")`);
+  }
+  const parts = path.split("/").filter((p) => p.length > 0);
+  for (const p of parts) {
+    if (p === "." || p === "..") throw new NamespaceError("EINVAL", `path "${path}" must not contain "." or ".." components`);
+    if (p.includes("\0")) throw new NamespaceError("EINVAL", `path "${path}" contains a NUL character`);
+    if (Buffer.byteLength(p) > MAX_NAME_BYTES) throw new NamespaceError("EINVAL", `name "${p.slice(0, 40)}…" is longer than ${MAX_NAME_BYTES} bytes`);
+  }
+  return parts;
+}
+
+export function joinPath(parts: readonly string[]): string {
+  return "/" + parts.join("/");
+}
