@@ -492,7 +492,9 @@ export class Namespace {
     let head: HeadGroup;
     const heads = st?.heads ?? [];
     if (change.head !== undefined || heads.length === 0) {
-      head = { v: change.head?.v ?? "", sz: change.head?.sz ?? 0, b: heads.map(headKey), ...stamp };
+      // A new inode without content (the root's first setattr) gets a live "" head.
+      const content = change.head ?? { v: "", sz: 0 };
+      head = { v: content.v, sz: content.sz, b: heads.map(headKey), ...stamp };
     } else {
       const wanted = new Set(heads.map(headKey));
       if (change.discard !== undefined && wanted.size > 1) wanted.delete(change.discard);
