@@ -218,6 +218,16 @@ export class View {
   }
 
   private resolveAt(dirs: readonly InodeState[], path: string, name: string, policy?: ConflictPolicy): NameResolution | undefined {
+    if (dirs.length === 1) {
+      // Hot path: one directory, one inode under the name, no conflict.
+      const ids = this.children.get(dirs[0].id)?.byName.get(name);
+      if (ids === undefined) return undefined;
+      if (typeof ids === "string") {
+        const only = this.recs.get(ids)!;
+        if (only.kind === "d") return { dirs: [only], copies: [] };
+        if (only.heads.length === 1) return { side: { state: only, head: only.heads[0] }, copies: [] };
+      }
+    }
     const cands = this.candidates(dirs, name);
     return cands.length === 0 ? undefined : resolveName(name, cands, () => policy ?? this.policyFor(path));
   }
@@ -373,7 +383,7 @@ export class View {
       const sides = ov.cycle.map((m) => this.recs.get(m)!.loc!).map((l) => ({ pod: l.p, timeMs: stampTimeMs(l.t), inode: id }));
       out.push({ path, kind: "move", sides });
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+    return out.sort((a, b) => compareText(a.path, b.path) || compareText(a.kind, b.kind) || compareText(a.sides[0]?.inode ?? "", b.sides[0]?.inode ?? ""));
   }
 
   *liveVersions(): Iterable<{ inode: InodeId; version: VersionId; size: number }> {
@@ -402,6 +412,10 @@ function sideToConflictSide(s: Side): ConflictSide {
     side.size = s.head.sz;
   }
   return side;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function sameOverride(a: Override | undefined, b: Override | undefined): boolean {
