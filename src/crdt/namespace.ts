@@ -3,10 +3,10 @@
 import { randomBytes } from "node:crypto";
 import * as Y from "yjs";
 import { Hlc } from "./hlc.js";
-import { copyOriginal, type Copy, type InodeState } from "./names.js";
+import { copyOriginal, type Copy } from "./names.js";
 import { joinPath, splitPath } from "./paths.js";
 import { Registry, REGISTRY_DOC } from "./registry.js";
-import { headKey, isSlot, parseSlotKey, slotKey, type AttrGroup, type HeadGroup, type LocGroup, type Slot, type SlotKind } from "./slots.js";
+import { decodeSlot, encodeSlot, headKey, parseSlotKey, slotKey, type AttrGroup, type HeadGroup, type LocGroup, type Slot, type SlotKind } from "./slots.js";
 import {
   assertPodId,
   isInodeId,
@@ -111,8 +111,7 @@ export class Namespace {
     for (const key of keys) {
       const k = parseSlotKey(key);
       if (k === undefined) continue;
-      const v = map.get(key);
-      const slot = isSlot(v) ? v : undefined;
+      const slot = decodeSlot(map.get(key), k.pod);
       if (slot !== undefined) this.hlc.receive(Math.max(slot.loc.t, slot.head.t, slot.at.t));
       this.view.setSlot(k.inode, k.pod, slot);
     }
@@ -198,7 +197,8 @@ export class Namespace {
       if (!name.startsWith("ns/")) continue;
       for (const [key, v] of doc.getMap<unknown>("inodes").entries()) {
         const k = parseSlotKey(key);
-        if (k !== undefined && isSlot(v)) view.setSlot(k.inode, k.pod, v);
+        const slot = k && decodeSlot(v, k.pod);
+        if (slot) view.setSlot(k!.inode, k!.pod, slot);
       }
     }
     view.flush();
@@ -331,7 +331,7 @@ export class Namespace {
 
   private freshId(): InodeId {
     const id = this.newInodeId();
-    if (!isInodeId(id) || id === ROOT_INODE || id === LOST_FOUND_INODE || this.view.inode(id)?.slots.size) {
+    if (!isInodeId(id) || id === ROOT_INODE || id === LOST_FOUND_INODE || this.view.inode(id)?.slots.length) {
       throw new NamespaceError("EINVAL", `inode id generator returned an unusable id "${id}"`);
     }
     return id;
@@ -472,8 +472,8 @@ export class Namespace {
    * head that this write does not replace stay, so a concurrent head is never dropped.
    */
   private commit(id: InodeId, change: Change, newKind?: SlotKind, target?: string): void {
-    const st = this.view.inode(id) as (InodeState & { attr?: AttrGroup; slots: ReadonlyMap<PodId, Slot> }) | undefined;
-    const slots = st?.slots ?? new Map<PodId, Slot>();
+    const st = this.view.inode(id);
+    const slots = st?.slots ?? [];
     const stamp = this.hlc.now();
     const kind = newKind ?? st!.kind;
     const loc: LocGroup = change.loc ? { ...stripUndefined(change.loc), ...stamp } : (st?.loc ?? { par: "", nm: "", ...stamp });
@@ -498,13 +498,13 @@ export class Namespace {
     } else {
       const wanted = new Set(heads.map(headKey));
       if (change.discard !== undefined && wanted.size > 1) wanted.delete(change.discard);
-      const own = slots.get(this.podId)?.head;
+      const own = slots.find((s) => s.w === this.podId)?.head;
       head = own !== undefined && wanted.has(headKey(own)) ? own : heads.find((h) => wanted.has(headKey(h)))!;
       const covered = new Set([headKey(head)]);
-      for (const pod of [...slots.keys()].sort()) {
-        const k = headKey(slots.get(pod)!.head);
-        if (pod !== this.podId && wanted.has(k) && !covered.has(k)) {
-          keepOthers.add(pod);
+      for (const other of slots) {
+        const k = headKey(other.head);
+        if (other.w !== this.podId && wanted.has(k) && !covered.has(k)) {
+          keepOthers.add(other.w);
           covered.add(k);
         }
       }
@@ -512,8 +512,8 @@ export class Namespace {
     const slot: Slot = target !== undefined || st?.target !== undefined ? { k: kind, s: target ?? st!.target, loc, head, at } : { k: kind, loc, head, at };
     const map = this.shardOf(id);
     map.doc!.transact(() => {
-      for (const pod of slots.keys()) if (pod !== this.podId && !keepOthers.has(pod)) map.delete(slotKey(id, pod));
-      map.set(slotKey(id, this.podId), slot);
+      for (const { w } of slots) if (w !== this.podId && !keepOthers.has(w)) map.delete(slotKey(id, w));
+      map.set(slotKey(id, this.podId), encodeSlot(slot, this.podId));
     });
   }
 }

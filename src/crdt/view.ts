@@ -5,7 +5,7 @@
 import { breakCycles, type Override } from "./cycles.js";
 import { stampTimeMs } from "./hlc.js";
 import { copyOriginal, resolveName, type InodeState, type NameResolution, type Side } from "./names.js";
-import { entryKind, liveHeads, newestBy, type AttrGroup, type Slot } from "./slots.js";
+import { entryKind, liveHeads, newestBy, type AttrGroup, type StoredSlot } from "./slots.js";
 import {
   LOST_FOUND_INODE,
   LOST_FOUND_NAME,
@@ -21,7 +21,8 @@ import {
 } from "./types.js";
 
 interface InodeRec extends InodeState {
-  slots: Map<PodId, Slot>;
+  /** Every live slot, sorted by writer pod (a short array: usually one). */
+  slots: StoredSlot[];
   attr?: AttrGroup;
   /** Shown in its directory: alive, or a directory holding something shown (revived). */
   present: boolean;
@@ -62,7 +63,7 @@ export class View {
   private readonly root: InodeRec;
 
   constructor(private readonly policyFor: (path: string) => ConflictPolicy) {
-    this.root = { id: ROOT_INODE, kind: "d", slots: new Map(), heads: [], alive: true, present: true };
+    this.root = { id: ROOT_INODE, kind: "d", slots: [], heads: [], alive: true, present: true };
     this.recs.set(ROOT_INODE, this.root);
     this.recs.set(LOST_FOUND_INODE, this.newRec(LOST_FOUND_INODE));
     this.resolveSlots(this.recs.get(LOST_FOUND_INODE)!);
@@ -70,15 +71,21 @@ export class View {
 
   // ---- feeding -------------------------------------------------------------------------
 
-  setSlot(inode: InodeId, pod: PodId, slot: Slot | undefined): void {
+  setSlot(inode: InodeId, pod: PodId, slot: StoredSlot | undefined): void {
     let rec = this.recs.get(inode);
     if (rec === undefined) {
       if (slot === undefined) return;
       rec = this.newRec(inode);
       this.recs.set(inode, rec);
     }
-    if (slot === undefined) rec.slots.delete(pod);
-    else rec.slots.set(pod, slot);
+    const at = rec.slots.findIndex((s) => s.w === pod);
+    if (slot === undefined) {
+      if (at >= 0) rec.slots.splice(at, 1);
+    } else if (at >= 0) rec.slots[at] = slot;
+    else {
+      rec.slots.push(slot);
+      if (rec.slots.length > 1) rec.slots.sort((a, b) => (a.w < b.w ? -1 : 1));
+    }
     this.dirty.add(inode);
   }
 
@@ -108,11 +115,11 @@ export class View {
   }
 
   private newRec(id: InodeId): InodeRec {
-    return { id, kind: "f", slots: new Map(), heads: [], alive: false, present: false };
+    return { id, kind: "f", slots: [], heads: [], alive: false, present: false };
   }
 
   private resolveSlots(rec: InodeRec): void {
-    if (rec.slots.size === 0) {
+    if (rec.slots.length === 0) {
       // /lost+found exists only as long as something is in it; any other inode without
       // slots was removed wholesale (not something our operations do, but a peer may).
       const lf = rec.id === LOST_FOUND_INODE;
@@ -123,13 +130,17 @@ export class View {
       rec.attr = undefined;
       return;
     }
-    const slots = rec.slots.values();
-    const first = rec.slots.values().next().value!;
+    const first = rec.slots[0];
     rec.kind = first.k;
     rec.target = first.s;
-    rec.loc = newestBy(mapIter(rec.slots.values(), (s) => s.loc));
-    rec.attr = newestBy(mapIter(rec.slots.values(), (s) => s.at));
-    rec.heads = liveHeads(slots);
+    if (rec.slots.length === 1) {
+      rec.loc = first.loc;
+      rec.attr = first.at;
+    } else {
+      rec.loc = newestBy(rec.slots.map((s) => s.loc));
+      rec.attr = newestBy(rec.slots.map((s) => s.at));
+    }
+    rec.heads = liveHeads(rec.slots);
     rec.alive = rec.heads.some((h) => h.v !== null);
   }
 
@@ -339,7 +350,7 @@ export class View {
   }
 
   /** Raw state for the operations layer (undefined if unknown). */
-  inode(id: InodeId): (InodeState & { attr?: AttrGroup; present: boolean; slots: ReadonlyMap<PodId, Slot> }) | undefined {
+  inode(id: InodeId): (InodeState & { attr?: AttrGroup; present: boolean; slots: readonly StoredSlot[] }) | undefined {
     return this.state(id);
   }
 
@@ -420,10 +431,6 @@ function compareText(a: string, b: string): number {
 
 function sameOverride(a: Override | undefined, b: Override | undefined): boolean {
   return a?.par === b?.par && a?.nm === b?.nm;
-}
-
-function* mapIter<T, U>(it: Iterable<T>, f: (t: T) => U): Iterable<U> {
-  for (const x of it) yield f(x);
 }
 
 /** Components of a path already known to be normalised (built by the view itself). */
