@@ -99,8 +99,8 @@ export function decodeSlot(raw: unknown, writer: PodId): StoredSlot | undefined 
   const strOrNull = (x: unknown) => x === null || typeof x === "string";
   if (k === undefined || !strOrNull(r[1]) || typeof r[2] !== "string" || typeof r[3] !== "string" || !strOrNull(r[4]) || !strOrNull(r[5])) return undefined;
   if (!strOrNull(r[8]) || typeof r[9] !== "number" || !Array.isArray(r[10]) || !r[10].every((b) => typeof b === "string")) return undefined;
-  for (const i of [13, 14, 15, 16, 17]) if (typeof r[i] !== "number") return undefined;
-  for (const i of [6, 11, 18]) if (!Number.isSafeInteger(r[i]) || !strOrNull(r[i + 1])) return undefined;
+  if (typeof r[13] !== "number" || typeof r[14] !== "number" || typeof r[15] !== "number" || typeof r[16] !== "number" || typeof r[17] !== "number") return undefined;
+  if (!Number.isSafeInteger(r[6]) || !Number.isSafeInteger(r[11]) || !Number.isSafeInteger(r[18]) || !strOrNull(r[7]) || !strOrNull(r[12]) || !strOrNull(r[19])) return undefined;
   const loc: LocGroup = { par: r[2], nm: r[3], t: r[6], p: podOr(r[7], writer) };
   if (r[4] !== null && r[5] !== null) {
     loc.pp = r[4];
@@ -149,7 +149,8 @@ export function newestBy<T extends Stamp>(items: Iterable<T>): T | undefined {
  * newest first. Two or more live heads are a conflict. If bases form a loop (content
  * reverted concurrently) nothing survives the rule, and the newest head is kept.
  */
-export function liveHeads(slots: Iterable<Slot>): HeadGroup[] {
+export function liveHeads(slots: readonly Slot[]): HeadGroup[] {
+  if (slots.length === 1) return [slots[0].head];
   const byKey = new Map<string, HeadGroup>();
   for (const s of slots) {
     const k = headKey(s.head);

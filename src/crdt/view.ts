@@ -34,7 +34,8 @@ interface InodeRec extends InodeState {
 /** The present children of one directory inode, by name. */
 interface DirIndex {
   count: number;
-  byName: Map<string, InodeId | InodeId[]>;
+  /** One inode, or several when names collide (or directories merge). */
+  byName: Map<string, InodeRec | InodeRec[]>;
 }
 
 /** What a path resolves to, before it is turned into an `Entry`. */
@@ -55,7 +56,7 @@ export class View {
   private readonly recs = new Map<InodeId, InodeRec>();
   private readonly children = new Map<InodeId, DirIndex>();
   private overrides = new Map<InodeId, Override>();
-  private readonly dirty = new Set<InodeId>();
+  private dirty = new Set<InodeId>();
   /** Directory buckets holding two or more present inodes (name conflicts or merges). */
   private readonly crowded = new Set<string>();
   /** Inodes with several live heads, and dead directories kept alive by their content. */
@@ -95,8 +96,8 @@ export class View {
 
   /** Re-resolves every inode touched since the last flush; returns the inodes whose view changed. */
   flush(): Set<InodeId> {
-    const touched = new Set(this.dirty);
-    this.dirty.clear();
+    const touched = this.dirty;
+    this.dirty = new Set();
     const movedDirs: InodeId[] = [];
     for (const id of touched) {
       const rec = this.recs.get(id)!;
@@ -166,9 +167,9 @@ export class View {
     let dir = this.children.get(par);
     if (dir === undefined) this.children.set(par, (dir = { count: 0, byName: new Map() }));
     const had = dir.byName.get(name);
-    if (had === undefined) dir.byName.set(name, rec.id);
+    if (had === undefined) dir.byName.set(name, rec);
     else {
-      dir.byName.set(name, typeof had === "string" ? [had, rec.id] : [...had, rec.id]);
+      dir.byName.set(name, Array.isArray(had) ? [...had, rec] : [had, rec]);
       this.crowded.add(`${par}/${name}`);
     }
     rec.idxPar = par;
@@ -184,9 +185,9 @@ export class View {
     rec.idxPar = rec.idxName = undefined;
     const dir = this.children.get(par)!;
     const had = dir.byName.get(name)!;
-    if (typeof had === "string") dir.byName.delete(name);
+    if (!Array.isArray(had)) dir.byName.delete(name);
     else {
-      const rest = had.filter((x) => x !== rec.id);
+      const rest = had.filter((x) => x !== rec);
       dir.byName.set(name, rest.length === 1 ? rest[0] : rest);
       if (rest.length === 1) this.crowded.delete(`${par}/${name}`);
     }
@@ -220,10 +221,10 @@ export class View {
   private candidates(dirs: readonly InodeState[], name: string): InodeState[] {
     const out: InodeState[] = [];
     for (const d of dirs) {
-      const ids = this.children.get(d.id)?.byName.get(name);
-      if (ids === undefined) continue;
-      if (typeof ids === "string") out.push(this.recs.get(ids)!);
-      else for (const id of ids) out.push(this.recs.get(id)!);
+      const found = this.children.get(d.id)?.byName.get(name);
+      if (found === undefined) continue;
+      if (Array.isArray(found)) out.push(...found);
+      else out.push(found);
     }
     return out;
   }
@@ -231,10 +232,9 @@ export class View {
   private resolveAt(dirs: readonly InodeState[], path: string, name: string, policy?: ConflictPolicy): NameResolution | undefined {
     if (dirs.length === 1) {
       // Hot path: one directory, one inode under the name, no conflict.
-      const ids = this.children.get(dirs[0].id)?.byName.get(name);
-      if (ids === undefined) return undefined;
-      if (typeof ids === "string") {
-        const only = this.recs.get(ids)!;
+      const only = this.children.get(dirs[0].id)?.byName.get(name);
+      if (only === undefined) return undefined;
+      if (!Array.isArray(only)) {
         if (only.kind === "d") return { dirs: [only], copies: [] };
         if (only.heads.length === 1) return { side: { state: only, head: only.heads[0] }, copies: [] };
       }
@@ -305,19 +305,27 @@ export class View {
 
   /** Every name shown in a directory group, conflict copies included, sorted by name. */
   list(dirPath: string, dirs: readonly InodeState[]): Entry[] {
-    const names = new Set<string>();
-    for (const d of dirs) {
-      const idx = this.children.get(d.id);
-      if (idx !== undefined) for (const n of idx.byName.keys()) names.add(n);
+    let names: string[];
+    if (dirs.length === 1) names = [...(this.children.get(dirs[0].id)?.byName.keys() ?? [])];
+    else {
+      const all = new Set<string>();
+      for (const d of dirs) for (const n of this.children.get(d.id)?.byName.keys() ?? []) all.add(n);
+      names = [...all];
     }
+    names.sort();
     const prefix = dirPath === "/" ? "/" : `${dirPath}/`;
     const out: Entry[] = [];
+    let withCopies = false;
     for (const name of names) {
-      const loc: Located = { path: prefix + name, name, parentDirs: dirs, resolution: this.resolveAt(dirs, prefix + name, name)! };
-      out.push(this.entryOf(loc));
-      for (const copy of loc.resolution.copies) out.push(this.entryOf({ ...loc, path: prefix + copy.name, name: copy.name, copy }));
+      const path = prefix + name;
+      const resolution = this.resolveAt(dirs, path, name)!;
+      out.push(resolution.dirs ? this.dirEntry(resolution.dirs[0], name, path) : this.sideEntry(resolution.side!, name, path));
+      for (const copy of resolution.copies) {
+        withCopies = true;
+        out.push(this.entryOf({ path: prefix + copy.name, name: copy.name, parentDirs: dirs, resolution, copy }));
+      }
     }
-    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return withCopies ? out.sort((a, b) => compareText(a.name, b.name)) : out;
   }
 
   /** The path an inode is indexed at (its original name, even if shown as a copy), if reachable from the root. */
