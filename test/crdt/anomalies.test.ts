@@ -16,17 +16,23 @@ function twoPods(policy: "overwrite" | "keep-both") {
   return { clock, a, b };
 }
 
+/** Both pods have `path` at V1; then a writes V2 and b, a second later, V3. */
+function concurrentEdits(policy: "overwrite" | "keep-both", path: string) {
+  const { clock, a, b } = twoPods(policy);
+  a.createFile(path, undefined, V1);
+  syncAll([a, b]);
+  a.write(path, V2);
+  clock.tick();
+  b.write(path, V3);
+  syncAll([a, b]);
+  return { a, b };
+}
+
 const names = (entries: { name: string }[]) => entries.map((e) => e.name);
 
 describe("concurrent edits of one file", () => {
   test("overwrite: the newest version is the file, the other is listed until resolved", () => {
-    const { clock, a, b } = twoPods("overwrite");
-    a.createFile("/f.txt", undefined, V1);
-    syncAll([a, b]);
-    a.write("/f.txt", V2);
-    clock.tick();
-    b.write("/f.txt", V3);
-    syncAll([a, b]);
+    const { a, b } = concurrentEdits("overwrite", "/f.txt");
     assertSameView([a, b]);
     assert.deepEqual(names(a.readdir("/")), ["f.txt"]);
     assert.equal(a.lookup("/f.txt")!.version, V3.version);
@@ -41,13 +47,7 @@ describe("concurrent edits of one file", () => {
   });
 
   test("keep-both: the other version appears beside it as name.conflict-<pod>-<time>.ext", () => {
-    const { clock, a, b } = twoPods("keep-both");
-    a.createFile("/f.txt", undefined, V1);
-    syncAll([a, b]);
-    a.write("/f.txt", V2);
-    clock.tick();
-    b.write("/f.txt", V3);
-    syncAll([a, b]);
+    const { a, b } = concurrentEdits("keep-both", "/f.txt");
     assertSameView([a, b]);
     assert.deepEqual(names(a.readdir("/")), ["f.conflict-01010101-20260101-000000.txt", "f.txt"]);
     const copy = a.lookup("/f.conflict-01010101-20260101-000000.txt")!;
@@ -62,13 +62,7 @@ describe("concurrent edits of one file", () => {
   });
 
   test("keep-both: unlinking a copy discards that side only", () => {
-    const { clock, a, b } = twoPods("keep-both");
-    a.createFile("/f", undefined, V1);
-    syncAll([a, b]);
-    a.write("/f", V2);
-    clock.tick();
-    b.write("/f", V3);
-    syncAll([a, b]);
+    const { a, b } = concurrentEdits("keep-both", "/f");
     const copy = a.readdir("/").find((e) => e.conflictCopy)!;
     a.unlink(copy.path);
     syncAll([a, b]);
