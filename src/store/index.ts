@@ -17,3 +17,6 @@ export {
   type WrittenVersion,
   type ChunkSource,
 } from "./version.js";
+export { MetaStore } from "./meta-store.js";
+export { Outbox, PeerHoldings, LocalState, CacheIndex, type OutboxEntry, type CacheEntry } from "./meta-indexes.js";
+export { ChunkCache, type EvictionResult } from "./chunk-cache.js";
