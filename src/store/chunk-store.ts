@@ -106,9 +106,13 @@ export class ChunkStore {
     return this.count;
   }
 
-  /** Stores `data`, returns its id. Idempotent: an existing chunk is not written again. */
-  async put(data: Uint8Array): Promise<string> {
+  /**
+   * Stores `data`, returns its id. Idempotent: an existing chunk is not written again.
+   * Pass a `lease` to keep the chunk safe from gc until it is referenced by something live.
+   */
+  async put(data: Uint8Array, lease?: Lease): Promise<string> {
     const id = chunkId(data);
+    lease?.hold(id);
     const dirs = new DirSync();
     await this.putKnown(id, data, dirs);
     await dirs.run();
@@ -116,10 +120,11 @@ export class ChunkStore {
   }
 
   /** Stores a chunk received from elsewhere under its announced id; rejects data that does not match. */
-  async putVerified(id: string, data: Uint8Array): Promise<void> {
+  async putVerified(id: string, data: Uint8Array, lease?: Lease): Promise<void> {
     assertChunkId(id);
     const actual = chunkId(data);
     if (actual !== id) throw new ChunkMismatchError(id, actual);
+    lease?.hold(id);
     const dirs = new DirSync();
     await this.putKnown(id, data, dirs);
     await dirs.run();
