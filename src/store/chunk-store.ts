@@ -42,6 +42,10 @@ export class Lease {
     this.holds.set(id, (this.holds.get(id) ?? 0) + 1);
   }
 
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
   release(): void {
     if (this.released) return;
     this.released = true;
@@ -64,6 +68,8 @@ export class ChunkStore {
   private readonly holds = new Map<string, number>();
   /** Chunks being unlinked right now; a put of the same id waits, then writes it again. */
   private readonly deleting = new Map<string, Promise<void>>();
+  /** Chunks being written right now; a second writer of the same id waits for the first. */
+  private readonly writing = new Map<string, Promise<void>>();
   private readonly knownDirs = new Set<string>();
   private used = 0;
   private count = 0;
@@ -114,7 +120,7 @@ export class ChunkStore {
     const id = chunkId(data);
     lease?.hold(id);
     const dirs = new DirSync();
-    await this.putKnown(id, data, dirs);
+    await this.putMany([{ id, data }], dirs);
     await dirs.run();
     return id;
   }
@@ -126,45 +132,79 @@ export class ChunkStore {
     if (actual !== id) throw new ChunkMismatchError(id, actual);
     lease?.hold(id);
     const dirs = new DirSync();
-    await this.putKnown(id, data, dirs);
+    await this.putMany([{ id, data }], dirs);
     await dirs.run();
   }
 
   /**
-   * Writes a chunk whose id the caller computed itself. The directory entry is durable only
-   * after `dirs.run()`. Returns true when the chunk was new.
+   * Writes chunks whose ids the caller computed itself, in three phases so the disk sees them
+   * together: write every new one under a temp name, fdatasync them all at once (one journal
+   * commit serves many files), then rename each into place. Their directory entries are
+   * durable only after `dirs.run()`. Returns how many chunks were new.
    */
-  async putKnown(id: string, data: Uint8Array, dirs: DirSync): Promise<boolean> {
-    const file = this.pathOf(id);
-    // Take a short hold so a concurrent gc cannot unlink the chunk we find already present.
+  async putMany(chunks: Iterable<{ id: string; data: Uint8Array }>, dirs: DirSync): Promise<number> {
+    // A short hold so a concurrent gc cannot unlink a chunk we find already present.
     const lease = this.lease();
-    lease.hold(id);
+    const mine: { id: string; data: Uint8Array }[] = [];
+    const others: Promise<unknown>[] = [];
+    let settle: (err?: unknown) => void = () => {};
+    const ours = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+    ours.catch(() => {});
+    for (const { id, data } of chunks) {
+      if (lease.has(id)) continue; // the same chunk twice in one batch
+      lease.hold(id);
+      const other = this.writing.get(id);
+      if (other) {
+        // Another writer is storing these bytes right now: its success is ours.
+        others.push(other);
+        dirs.add(path.dirname(this.pathOf(id)));
+        continue;
+      }
+      this.writing.set(id, ours);
+      mine.push({ id, data });
+    }
     try {
-      await this.deleting.get(id);
-      if (await exists(file)) return false;
-      const parent = path.dirname(file);
-      await this.ensureDir(parent);
-      const tmp = path.join(this.tmpDir, `${id}.${randomBytes(6).toString("hex")}`);
-      const handle = await fsp.open(tmp, "wx");
-      try {
-        await handle.writeFile(data);
-        await handle.datasync();
-      } finally {
-        await handle.close();
+      const staged = settledOrThrow(await Promise.allSettled(mine.map(({ id, data }) => this.stage(id, data, dirs))), (s) => s && discard(s));
+      const present = staged.filter((s): s is StagedChunk => s !== undefined);
+      settledOrThrow(await Promise.allSettled(present.map((s) => syncAndClose(s.handle))), () => {}, () => Promise.all(present.map((s) => fsp.rm(s.tmp, { force: true }))));
+      for (const s of present) {
+        await fsp.rename(s.tmp, this.pathOf(s.id));
+        dirs.add(path.dirname(this.pathOf(s.id)));
+        this.used += s.size;
+        this.count++;
       }
-      if (await exists(file)) {
-        // Another writer won the race with identical bytes.
-        await fsp.rm(tmp, { force: true });
-        return false;
-      }
-      await fsp.rename(tmp, file);
-      dirs.add(parent);
-      this.used += data.length;
-      this.count++;
-      return true;
+      settle();
+      await Promise.all(others);
+      return present.length;
+    } catch (err) {
+      settle(err);
+      throw err;
     } finally {
+      for (const { id } of mine) this.writing.delete(id);
       lease.release();
     }
+  }
+
+  /** Phase 1 of putMany: writes a new chunk under a temp name (undefined if already stored). */
+  private async stage(id: string, data: Uint8Array, dirs: DirSync): Promise<StagedChunk | undefined> {
+    await this.deleting.get(id);
+    const file = this.pathOf(id);
+    if (await exists(file)) {
+      // Possibly renamed by a writer whose directory fsync has not run yet: sync it too.
+      dirs.add(path.dirname(file));
+      return undefined;
+    }
+    await this.ensureDir(path.dirname(file));
+    const tmp = path.join(this.tmpDir, `${id}.${randomBytes(6).toString("hex")}`);
+    const handle = await fsp.open(tmp, "wx");
+    try {
+      await handle.writeFile(data);
+    } catch (err) {
+      await handle.close();
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+    return { id, tmp, handle, size: data.length };
   }
 
   /** The chunk's bytes, verified against its id (hashed in the HashPool when large). */
@@ -319,6 +359,38 @@ export class ChunkStore {
       }
     }
   }
+}
+
+interface StagedChunk {
+  id: string;
+  tmp: string;
+  handle: FileHandle;
+  size: number;
+}
+
+async function syncAndClose(handle: FileHandle): Promise<void> {
+  try {
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function discard(staged: StagedChunk): Promise<void> {
+  await staged.handle.close().catch(() => {});
+  await fsp.rm(staged.tmp, { force: true });
+}
+
+/**
+ * Values of settled promises; if any rejected, first cleans up every fulfilled value (and
+ * runs `always`), then throws the first error.
+ */
+function settledOrThrow<T>(results: PromiseSettledResult<T>[], cleanup: (value: T) => unknown, always?: () => unknown): T[] {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (!failed) return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+  for (const r of results) if (r.status === "fulfilled") void Promise.resolve(cleanup(r.value)).catch(() => {});
+  void Promise.resolve(always?.()).catch(() => {});
+  throw failed.reason;
 }
 
 async function fsyncDir(dir: string): Promise<void> {

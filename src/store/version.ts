@@ -7,8 +7,8 @@ import { chunkInput, type ChunkSourceInput } from "./chunker.js";
 import { HashPool } from "./hash-pool.js";
 import { decodeManifest, encodeManifest, type Manifest, type ManifestEntry } from "./manifest.js";
 
-/** Chunk files written at once: enough to keep the disk queue and libuv's 4 threads busy. */
-const WRITE_CONCURRENCY = 4;
+/** Blocks (~16 MiB of chunks each) being written and synced at once. */
+const WRITE_BATCHES_IN_FLIGHT = 2;
 /** Chunks fetched ahead of a sequential reader: disk reads and hashing of several overlap. */
 const READ_AHEAD = 3;
 
@@ -39,32 +39,40 @@ export interface WrittenVersion {
 export async function writeVersion(store: ChunkStore, source: VersionSource, options: WriteVersionOptions = {}): Promise<WrittenVersion> {
   const lease = options.lease ?? store.lease();
   const dirs = new DirSync();
-  const writes = new BoundedWrites(WRITE_CONCURRENCY);
+  const inFlight = new Set<Promise<number>>();
   const chunks: ManifestEntry[] = [];
   let size = 0;
+  let newChunks = 0;
+  const track = (write: Promise<number>) => {
+    inFlight.add(write);
+    write.then((n) => (newChunks += n), () => {}).finally(() => inFlight.delete(write));
+  };
   try {
     for await (const block of chunkInput(source, options.pool ?? HashPool.shared())) {
+      const batch: { id: string; data: Buffer }[] = [];
       let pos = 0;
       for (let i = 0; i < block.lengths.length; i++) {
         const id = block.ids[i]!;
         const length = block.lengths[i]!;
-        const data = block.data.subarray(pos, pos + length);
+        batch.push({ id, data: block.data.subarray(pos, pos + length) });
         pos += length;
         size += length;
         lease.hold(id);
         chunks.push({ id, length });
-        await writes.add(() => store.putKnown(id, data, dirs));
       }
+      // One block's chunks are written and synced together, overlapping the next block's.
+      while (inFlight.size >= WRITE_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+      track(store.putMany(batch, dirs));
     }
-    await writes.drain();
+    await Promise.all(inFlight);
     const manifest = encodeManifest({ size, chunks });
     const version = chunkId(manifest);
     lease.hold(version);
-    if (await store.putKnown(version, manifest, dirs)) writes.newCount++;
+    newChunks += await store.putMany([{ id: version, data: manifest }], dirs);
     await dirs.run();
-    return { version, size, chunks, newChunks: writes.newCount };
+    return { version, size, chunks, newChunks };
   } finally {
-    await writes.settle();
+    await Promise.allSettled(inFlight);
     if (!options.lease) lease.release();
   }
 }
@@ -205,40 +213,4 @@ async function fetchChunk(store: ChunkStore, id: string, getChunk?: ChunkSource)
   const actual = chunkId(data);
   if (actual !== id) throw new ChunkMismatchError(id, actual);
   return data;
-}
-
-/** Runs async jobs with at most `limit` in flight; the first failure is rethrown. */
-class BoundedWrites {
-  private readonly running = new Set<Promise<void>>();
-  private failure: unknown;
-  newCount = 0;
-
-  constructor(private readonly limit: number) {}
-
-  async add(job: () => Promise<boolean>): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
-    while (this.running.size >= this.limit) await Promise.race(this.running);
-    if (this.failure !== undefined) throw this.failure;
-    const run: Promise<void> = job().then(
-      (isNew) => {
-        if (isNew) this.newCount++;
-        this.running.delete(run);
-      },
-      (err) => {
-        this.failure ??= err;
-        this.running.delete(run);
-      },
-    );
-    this.running.add(run);
-  }
-
-  async drain(): Promise<void> {
-    await this.settle();
-    if (this.failure !== undefined) throw this.failure;
-  }
-
-  /** Waits for everything in flight, without throwing (used on the error path too). */
-  async settle(): Promise<void> {
-    await Promise.all(this.running);
-  }
 }
