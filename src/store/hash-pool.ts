@@ -38,10 +38,12 @@ export interface ChunkedBlock extends CutBlock {
 }
 
 /**
- * Below this size, posting to a worker costs more than it saves (measured round trip ~0.1 ms;
- * SHA-256 of 256 KiB inline ~0.17 ms), so small inputs are handled on the caller's thread.
+ * Below this size, posting to a worker costs the caller's thread more than doing the work
+ * (measured, bench of docs/storage.md: a worker round trip costs ~0.09 ms, SHA-256 inline
+ * takes 0.044 ms at 64 KiB, 0.086 ms at 128 KiB, 0.19 ms at 256 KiB), so small inputs are
+ * handled on the caller's thread.
  */
-export const INLINE_LIMIT = 256 * 1024;
+export const INLINE_LIMIT = 128 * 1024;
 
 interface Job {
   resolve: (reply: PoolReply & { error?: undefined }) => void;

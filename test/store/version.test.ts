@@ -186,3 +186,26 @@ test("a version written under a lease survives gc until the lease is released", 
     cleanup();
   }
 });
+
+test("concurrent writers of the same content share chunks and all succeed", async () => {
+  const { dir, cleanup } = tempDir("version-concurrent");
+  try {
+    const shared = await ChunkStore.open(dir);
+    const base = shared.usedBytes;
+    const data = pseudoRandom(9 * MiB, "concurrent");
+    const [a, b, c] = await Promise.all([
+      writeVersion(shared, data),
+      writeVersion(shared, data),
+      writeVersion(shared, Readable.from(irregularPieces(data, 3))),
+      shared.put(data.subarray(0, 1000)),
+    ]);
+    assert.equal(a.version, b.version);
+    assert.equal(a.version, c.version);
+    assert.equal(a.newChunks + b.newChunks + c.newChunks, a.chunks.length + 1, "each chunk and the manifest were written exactly once");
+    const manifestBytes = (await shared.sizeOf(a.version))!;
+    assert.equal(shared.usedBytes, base + data.length + manifestBytes + 1000);
+    assert.ok((await readRange(shared, a.version, 0, data.length)).equals(data));
+  } finally {
+    cleanup();
+  }
+});
