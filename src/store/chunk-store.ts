@@ -368,10 +368,23 @@ interface StagedChunk {
   size: number;
 }
 
+/**
+ * fdatasync blocks one of libuv's 4 threads until the disk answers. Letting a whole batch sync
+ * at once starves the reads of the file being ingested (they queue behind the syncs), so at
+ * most SYNC_SLOTS syncs are outstanding per process.
+ */
+const SYNC_SLOTS = 2;
+let syncsRunning = 0;
+const syncWaiters: (() => void)[] = [];
+
 async function syncAndClose(handle: FileHandle): Promise<void> {
+  while (syncsRunning >= SYNC_SLOTS) await new Promise<void>((resolve) => syncWaiters.push(resolve));
+  syncsRunning++;
   try {
     await handle.datasync();
   } finally {
+    syncsRunning--;
+    syncWaiters.shift()?.();
     await handle.close();
   }
 }

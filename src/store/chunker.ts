@@ -36,7 +36,10 @@ export async function* chunkInput(source: ChunkSourceInput, pool: HashPool): Asy
       for (let first = true; !stop; first = false) {
         const { buffer, fresh } = await nextFill;
         const final = fresh < BLOCK_BYTES;
-        if (!final) nextFill = readBlock(filler); // read ahead while this block is cut
+        if (!final) {
+          nextFill = readBlock(filler); // read ahead while this block is cut
+          nextFill.catch(() => {}); // awaited on the next turn; until then not "unhandled"
+        }
         const start = MAX_CHUNK - carry.length;
         carry.copy(buffer, start);
         const block = buffer.subarray(start, MAX_CHUNK + fresh);

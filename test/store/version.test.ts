@@ -209,3 +209,20 @@ test("concurrent writers of the same content share chunks and all succeed", asyn
     cleanup();
   }
 });
+
+test("a failing source rejects writeVersion and leaves nothing held", async () => {
+  const { dir, cleanup } = tempDir("version-fail");
+  try {
+    const failing = await ChunkStore.open(dir);
+    async function* brokenStream(): AsyncGenerator<Buffer> {
+      yield pseudoRandom(20 * MiB, "broken");
+      throw new Error("disk unplugged");
+    }
+    await assert.rejects(writeVersion(failing, brokenStream()), /disk unplugged/);
+    await assert.rejects(writeVersion(failing, path.join(dir, "no-such-file")), { code: "ENOENT" });
+    const result = await failing.gc(() => false);
+    assert.equal(result.skippedHeld, 0, "a failed write releases its lease");
+  } finally {
+    cleanup();
+  }
+});
