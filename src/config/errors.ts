@@ -1,0 +1,122 @@
+// ConfigError: one problem in a config file, shown the way rustc shows a compile error, so
+// that an admin sees the file, the line, the offending text and the fix in one glance.
+
+export type ConfigErrorCode =
+  | "io"
+  | "syntax"
+  | "unknown-key"
+  | "unknown-table"
+  | "wrong-type"
+  | "out-of-range"
+  | "invalid-enum"
+  | "bad-duration"
+  | "bad-size"
+  | "bad-glob"
+  | "bad-address"
+  | "bad-value"
+  | "missing-key"
+  | "duplicate-rule"
+  | "contradiction"
+  | "unknown-kind";
+
+/** Where in a file a problem is. Lines and columns are 1-based; line 0 means "the file". */
+export interface Location {
+  line: number;
+  column: number;
+  /** How many characters to underline (at least 1). */
+  length: number;
+}
+
+export interface ConfigProblem {
+  code: ConfigErrorCode;
+  /** Dotted key path, e.g. `cluster.redundancy`, `rules[2].path`; "" for the whole file. */
+  key: string;
+  /** First line of the message, without the "error: " prefix. */
+  headline: string;
+  /** What a valid value or file looks like. */
+  expected: string;
+  /** A close match for a misspelt key, table or value. */
+  suggestion?: string;
+  /** Any other advice ("remove the quotes", "this belongs in pod.toml"). */
+  help?: string;
+  at: Location;
+}
+
+export class ConfigError extends Error {
+  readonly code: ConfigErrorCode;
+  readonly file: string;
+  readonly line: number;
+  readonly column: number;
+  readonly key: string;
+  readonly expected: string;
+  readonly suggestion?: string;
+  readonly help?: string;
+  /** Every problem found in the file, this one first; the message shows them all. */
+  readonly errors: ConfigError[];
+
+  constructor(file: string, problem: ConfigProblem, sourceText?: string, others: ConfigError[] = []) {
+    super(renderProblem(file, problem, sourceText) + renderOthers(others));
+    this.name = "ConfigError";
+    this.code = problem.code;
+    this.file = file;
+    this.line = problem.at.line;
+    this.column = problem.at.column;
+    this.key = problem.key;
+    this.expected = problem.expected;
+    this.suggestion = problem.suggestion;
+    this.help = problem.help;
+    this.errors = [this, ...others];
+  }
+}
+
+function renderOthers(others: ConfigError[]): string {
+  if (others.length === 0) return "";
+  const rest = others.map((e) => `\n\n${e.message}`).join("");
+  return `${rest}\n\nerror: ${others.length + 1} problems found; fix them all and check again`;
+}
+
+/** Renders one problem in rustc style (see docs/config.md for an example). */
+function renderProblem(file: string, p: ConfigProblem, sourceText: string | undefined): string {
+  const lines = [`error: ${p.headline}`];
+  const sourceLine = p.at.line > 0 && sourceText !== undefined ? sourceText.split(/\r?\n/)[p.at.line - 1] : undefined;
+  const gutter = " ".repeat(String(p.at.line).length);
+  lines.push(p.at.line > 0 ? `${gutter}--> ${file}:${p.at.line}:${p.at.column}` : `${gutter}--> ${file}`);
+  if (sourceLine !== undefined) {
+    const shown = sourceLine.replace(/\t/g, " ");
+    const maxLength = Math.max(1, shown.length - (p.at.column - 1));
+    const underline = "^".repeat(Math.max(1, Math.min(p.at.length, maxLength)));
+    lines.push(`${gutter} |`, `${p.at.line} | ${shown}`, `${gutter} | ${" ".repeat(p.at.column - 1)}${underline}`);
+  }
+  // For a misspelt key the suggestion says it all; a bad value also lists what is valid.
+  const misspeltName = p.suggestion !== undefined && (p.code === "unknown-key" || p.code === "unknown-table");
+  if (!misspeltName) lines.push(`${gutter} = expected: ${p.expected}`);
+  if (p.suggestion !== undefined) lines.push(`${gutter} = help: did you mean \`${p.suggestion}\`?`);
+  if (p.help !== undefined) lines.push(`${gutter} = help: ${p.help}`);
+  return lines.join("\n");
+}
+
+/** Collects the problems found while validating one file, then throws them together. */
+export class ProblemList {
+  private readonly problems: ConfigProblem[] = [];
+
+  constructor(
+    readonly file: string,
+    readonly sourceText: string,
+  ) {}
+
+  add(problem: ConfigProblem): void {
+    this.problems.push(problem);
+  }
+
+  get count(): number {
+    return this.problems.length;
+  }
+
+  /** Throws a ConfigError carrying every problem, ordered by position, if there is any. */
+  throwIfAny(): void {
+    if (this.problems.length === 0) return;
+    const sorted = [...this.problems].sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
+    const errors = sorted.map((p) => new ConfigError(this.file, p, this.sourceText));
+    throw new ConfigError(this.file, sorted[0], this.sourceText, errors.slice(1));
+  }
+}

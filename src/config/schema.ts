@@ -1,0 +1,150 @@
+// The schema engine shared by wormhole.toml and pod.toml: tables of typed fields with
+// defaults, unknown-key and unknown-table detection with "did you mean", and problems
+// located in the source through SourceMap.
+
+import type { ConfigErrorCode, Location } from "./errors.js";
+import { ProblemList } from "./errors.js";
+import { SourceMap, type KeyPath } from "./locate.js";
+import { closestMatch } from "./suggest.js";
+import { isTable, tomlTypeOf, ValueProblem, type ValueType } from "./types.js";
+
+export interface Field<T> {
+  readonly type: ValueType<T>;
+  readonly required: boolean;
+  /** Used when the key is absent (never read for a required field). */
+  readonly fallback: T;
+}
+
+export function required<T>(type: ValueType<T>): Field<T> {
+  return { type, required: true, fallback: undefined as T };
+}
+
+export function optional<T>(type: ValueType<T>, fallback: T): Field<T> {
+  return { type, required: false, fallback };
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table mixes field types
+export type TableSpec = Record<string, Field<any>>;
+export type TableOut<S extends TableSpec> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never };
+
+export interface FileSchema {
+  /** Plain tables, `[name]`. */
+  readonly tables: Record<string, TableSpec>;
+  /** Arrays of tables, `[[name]]`. */
+  readonly arrays: Record<string, TableSpec>;
+  readonly requiredTables: readonly string[];
+  /** Tables and keys that belong in the other config file, with where they go. */
+  readonly elsewhere: Record<string, string>;
+}
+
+/** `["rules", 2, "path"]` → `rules[2].path`. */
+export function keyName(path: KeyPath): string {
+  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+}
+
+export interface ReportExtra {
+  help?: string;
+  suggestion?: string;
+  /** Point at the key (default) or at its value. */
+  at?: "key" | "value";
+  offset?: number;
+}
+
+/** Validates one parsed document, collecting located problems. */
+export class Validator {
+  readonly map: SourceMap;
+  private readonly lines: string[];
+
+  constructor(readonly problems: ProblemList) {
+    this.map = new SourceMap(problems.sourceText);
+    this.lines = problems.sourceText.split(/\r?\n/);
+  }
+
+  report(path: KeyPath, code: ConfigErrorCode, headline: string, expected: string, extra: ReportExtra = {}): void {
+    this.problems.add({
+      code,
+      key: keyName(path),
+      headline,
+      expected,
+      suggestion: extra.suggestion,
+      help: extra.help,
+      at: this.locate(path, extra),
+    });
+  }
+
+  private locate(path: KeyPath, extra: ReportExtra): Location {
+    const hit = this.map.find(path);
+    if (!hit) return this.map.nearest(path);
+    if (extra.at !== "value") return hit.key;
+    const value = hit.value;
+    const opening = this.lines[value.line - 1]?.[value.column - 1];
+    const singleQuoted = (opening === '"' || opening === "'") && this.lines[value.line - 1][value.column] !== opening;
+    if (extra.offset !== undefined && singleQuoted) return { line: value.line, column: value.column + 1 + extra.offset, length: 1 };
+    return value;
+  }
+
+  /** Reports keys and tables at the top level that the schema does not know. */
+  checkTopLevel(doc: Record<string, unknown>, schema: FileSchema): void {
+    const tableNames = [...Object.keys(schema.tables), ...Object.keys(schema.arrays)];
+    for (const [name, raw] of Object.entries(doc)) {
+      if (name in schema.tables) {
+        if (!isTable(raw)) this.report([name], "wrong-type", `\`${name}\` must be a table, found ${tomlTypeOf(raw)}`, `a table header [${name}] followed by its keys`, { help: `write [${name}] on its own line and put its keys below it` });
+      } else if (name in schema.arrays) {
+        if (!Array.isArray(raw) || !raw.every(isTable)) {
+          this.report([name], "wrong-type", `\`${name}\` must be an array of tables, found ${tomlTypeOf(raw)}`, `one [[${name}]] header (double brackets) per entry`, { help: `start each entry with [[${name}]]` });
+        }
+      } else if (isTable(raw) || (Array.isArray(raw) && raw.length > 0 && raw.every(isTable))) {
+        const suggestion = closestMatch(name, tableNames);
+        this.report([name], "unknown-table", `unknown table [${name}]`, `one of the tables ${tableNames.map((t) => `[${t}]`).join(", ")}`, {
+          suggestion: suggestion && `[${suggestion}]`,
+          help: suggestion ? undefined : schema.elsewhere[name],
+        });
+      } else {
+        const owner = tableNames.find((t) => name in (schema.tables[t] ?? schema.arrays[t]));
+        this.report([name], "unknown-key", `unknown key \`${name}\` outside of any table`, "keys written below a table header", {
+          help: owner ? `move it below the [${owner}] header` : (schema.elsewhere[name] ?? `keys belong to a table: ${tableNames.map((t) => `[${t}]`).join(", ")}`),
+        });
+      }
+    }
+    for (const name of schema.requiredTables) {
+      if (!(name in doc)) this.report([name], "missing-key", `missing table [${name}]`, `a [${name}] table`, { help: `add a [${name}] header with its required keys` });
+    }
+  }
+
+  /**
+   * Reads the fields of `spec` from `raw` (absent table = all defaults), reporting unknown
+   * keys, missing required keys and bad values. Fields with problems get their fallback.
+   */
+  readTable<S extends TableSpec>(raw: unknown, spec: S, path: KeyPath, schema: FileSchema): TableOut<S> {
+    const table = isTable(raw) ? raw : {};
+    const out: Record<string, unknown> = {};
+    const label = path.length === 0 ? "the top level" : `table [${keyName(path)}]`;
+    for (const [key, value] of Object.entries(table)) {
+      if (key in spec) continue;
+      const suggestion = closestMatch(key, Object.keys(spec));
+      const otherTable = Object.keys(schema.tables).find((t) => t !== path[0] && key in schema.tables[t]);
+      const help = suggestion ? undefined : otherTable ? `\`${key}\` belongs in table [${otherTable}]` : schema.elsewhere[key];
+      const what = isTable(value) ? `unknown table [${keyName([...path, key])}]` : `unknown key \`${key}\` in ${label}`;
+      this.report([...path, key], isTable(value) ? "unknown-table" : "unknown-key", what, `one of the keys of ${label}: ${Object.keys(spec).join(", ")}`, { suggestion, help });
+    }
+    for (const [key, field] of Object.entries(spec)) {
+      const keyPath = [...path, key];
+      if (!(key in table)) {
+        if (field.required) {
+          this.report(keyPath, "missing-key", `missing required key \`${keyName(keyPath)}\``, field.type.expected, { help: `add \`${key} = ...\` to ${label}` });
+        }
+        out[key] = field.fallback;
+        continue;
+      }
+      try {
+        out[key] = field.type.read(table[key]);
+      } catch (e) {
+        if (!(e instanceof ValueProblem)) throw e;
+        const where = [...keyPath, ...(e.extra.below ?? [])];
+        this.report(where, e.code, `\`${keyName(where)}\`: ${e.message}`, e.expected, { help: e.extra.help, suggestion: e.extra.suggestion, at: "value", offset: e.extra.offset });
+        out[key] = field.fallback;
+      }
+    }
+    return out as TableOut<S>;
+  }
+}
