@@ -110,7 +110,6 @@ function compileClass(body: string, bodyOffset: number): string {
     negate = true;
     k = 1;
   }
-  if (k >= body.length) throw new GlobError("empty character class `[]`", bodyOffset - 1);
   let members = "";
   while (k < body.length) {
     let ch = body[k];

@@ -56,11 +56,11 @@ function show(raw: unknown): string {
 
 function wrongType(raw: unknown, want: string, expected: string): ValueProblem {
   let help: string | undefined;
-  if (typeof raw === "string" && (want === "integer" || want === "number") && /^-?\d+(\.\d+)?$/.test(raw.trim())) {
+  if (typeof raw === "string" && (want === "an integer" || want === "a number") && /^-?\d+(\.\d+)?$/.test(raw.trim())) {
     help = `numbers are written without quotes: ${raw.trim()}`;
-  } else if (typeof raw === "string" && want === "boolean" && /^(true|false)$/i.test(raw.trim())) {
-    help = `booleans are written without quotes: ${raw.trim().toLowerCase()}`;
-  } else if (want === "string" && typeof raw !== "object") {
+  } else if (typeof raw === "string" && want === "a boolean") {
+    help = /^(true|false)$/i.test(raw.trim()) ? `booleans are written without quotes: ${raw.trim().toLowerCase()}` : "write true or false, without quotes";
+  } else if (want.endsWith("string") && typeof raw !== "object") {
     help = `strings are written in quotes: "${String(raw)}"`;
   } else if (want === "array") {
     help = `write a list in brackets, even for one item: [${show(raw)}]`;

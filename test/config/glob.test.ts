@@ -1,0 +1,64 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compileGlob, GlobError } from "../../src/config/index.js";
+
+const matches = (glob: string, path: string) => compileGlob(glob).test(path);
+
+test("glob: * stays within one segment, ** spans any depth", () => {
+  assert.ok(matches("/photos/*.jpg", "/photos/a.jpg"));
+  assert.ok(!matches("/photos/*.jpg", "/photos/2024/a.jpg"));
+  assert.ok(matches("/photos/*.jpg", "/photos/.hidden.jpg"), "dotfiles are matched");
+  assert.ok(matches("/photos/**", "/photos/2024/05/a.jpg"));
+  assert.ok(matches("/photos/**", "/photos"), "trailing /** includes the directory itself");
+  assert.ok(!matches("/photos/**", "/photosx/a"));
+  assert.ok(matches("/**/*.tmp", "/a.tmp"));
+  assert.ok(matches("/**/*.tmp", "/x/y/z/a.tmp"));
+  assert.ok(!matches("/**/*.tmp", "/x/a.tmpx"));
+  assert.ok(matches("/a/**/b", "/a/b"));
+  assert.ok(matches("/a/**/b", "/a/x/y/b"));
+  assert.ok(!matches("/a/**/b", "/a/xb"));
+  assert.ok(matches("/**", "/anything/at/all"));
+});
+
+test("glob: ?, classes, ranges, negation, braces and escapes", () => {
+  assert.ok(matches("/a?c", "/abc"));
+  assert.ok(!matches("/a?c", "/a/c"));
+  assert.ok(matches("/log[0-9]", "/log7"));
+  assert.ok(!matches("/log[0-9]", "/logx"));
+  assert.ok(matches("/[!a]x", "/bx"));
+  assert.ok(!matches("/[!a]x", "/ax"));
+  assert.ok(!matches("/[!a]x", "//x"), "a negated class never matches /");
+  assert.ok(!matches("/a[+-0]b", "/a/b"), "a range spanning / still never matches it");
+  assert.ok(matches("/*.{jpg,png}", "/a.png"));
+  assert.ok(!matches("/*.{jpg,png}", "/a.gif"));
+  assert.ok(matches("/{src,lib/{a,b}}/x", "/lib/b/x"));
+  assert.ok(matches("/{a,}x", "/x"));
+  assert.ok(matches("/a\\*b", "/a*b"));
+  assert.ok(!matches("/a\\*b", "/axb"));
+  assert.ok(matches("/a.b+c(d)", "/a.b+c(d)"), "regex characters are literal");
+  assert.ok(!matches("/a.b", "/axb"));
+});
+
+test("glob: invalid globs are rejected with the offset of the problem", () => {
+  const bad: Array<[string, number, RegExp]> = [
+    ["photos/**", 0, /start with `\/`/],
+    ["/photos/", 7, /end with `\/`/],
+    ["/a**", 2, /whole path segment/],
+    ["/a/***", 3, /whole path segment/],
+    ["/[abc", 1, /never closed/],
+    ["/a]", 2, /without a matching `\[`/],
+    ["/{a,b", 1, /never closed/],
+    ["/a}", 2, /without a matching `\{`/],
+    ["/[z-a]", 2, /backwards/],
+    ["/[a/b]", 3, /inside/],
+    ["/a\\", 2, /lone/],
+    ["/[]", 1, /never closed/],
+  ];
+  for (const [glob, offset, message] of bad) {
+    assert.throws(
+      () => compileGlob(glob),
+      (e: unknown) => e instanceof GlobError && e.offset === offset && message.test(e.message),
+      `${glob} should fail at ${offset} with ${message}`,
+    );
+  }
+});
