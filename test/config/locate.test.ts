@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import TOML from "@iarna/toml";
+import fc from "fast-check";
 import { SourceMap } from "../../src/config/locate.js";
 
 const text = [
@@ -69,4 +71,63 @@ test("locate: arrays of tables and their sub-tables", () => {
 test("locate: a missing key falls back to its nearest written ancestor", () => {
   assert.deepEqual(map.nearest(["rules", 1, "redundancy"]), map.find(["rules", 1])!.key);
   assert.deepEqual(map.nearest(["nothing", "here"]), { line: 1, column: 1, length: 1 });
+});
+
+test("locate: property — every key of a generated document is found on the line it was written", () => {
+  const key = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/), fc.string({ maxLength: 6 }).map((s) => JSON.stringify(s)));
+  const scalar = fc.oneof(
+    fc.integer().map(String),
+    fc.boolean().map(String),
+    fc.string({ maxLength: 10 }).map((s) => JSON.stringify(s)),
+    fc.string({ maxLength: 10 }).filter((s) => !s.includes("'") && !/[\r\n]/.test(s)).map((s) => `'${s}'`),
+    fc.constant('"""\nline [x]\nkey = 1 \\""""'),
+    fc.constant("[\n  1, # one\n  2,\n]"),
+    fc.constant('{ a = 1, b = "}" }'),
+    fc.constant("1979-05-27T07:32:00Z"),
+  );
+  const table = fc.record({
+    header: fc.oneof(fc.constant(null), key),
+    array: fc.boolean(),
+    entries: fc.uniqueArray(fc.tuple(key, scalar, fc.boolean()), { maxLength: 5, selector: ([k]) => k }),
+  });
+  fc.assert(
+    fc.property(fc.uniqueArray(table, { maxLength: 5, selector: (t) => t.header }), (tables) => {
+      const lines: string[] = [];
+      const expected: Array<[Array<string | number>, number]> = [];
+      const arrayCount = new Map<string, number>();
+      tables.sort((a, b) => (a.header === null ? -1 : b.header === null ? 1 : 0));
+      for (const t of tables) {
+        let base: Array<string | number> = [];
+        if (t.header !== null) {
+          const name = t.header.startsWith('"') ? (JSON.parse(t.header) as string) : t.header;
+          if (t.array) {
+            const index = arrayCount.get(name) ?? 0;
+            arrayCount.set(name, index + 1);
+            lines.push(`[[${t.header}]]  # array`);
+            base = [name, index];
+          } else {
+            lines.push(`[${t.header}]`);
+            base = [name];
+          }
+        }
+        for (const [k, value, comment] of t.entries) {
+          const name = k.startsWith('"') ? (JSON.parse(k) as string) : k;
+          expected.push([[...base, name], lines.length + 1]);
+          lines.push(...`${k} = ${value}${comment ? " # c = [" : ""}`.split("\n"));
+          if (comment) lines.push("", "# [not.a.table]");
+        }
+      }
+      const source = lines.join("\n");
+      let parsed = true;
+      try {
+        TOML.parse(source);
+      } catch {
+        parsed = false; // duplicate keys between a table and an array of the same name, etc.
+      }
+      fc.pre(parsed);
+      const map = new SourceMap(source);
+      for (const [path, line] of expected) assert.equal(map.find(path)?.key.line, line, `${JSON.stringify(path)} in\n${source}`);
+    }),
+    { numRuns: 300 },
+  );
 });
