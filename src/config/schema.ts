@@ -116,9 +116,16 @@ export class Validator {
    * keys, missing required keys and bad values. Fields with problems get their fallback.
    */
   readTable<S extends TableSpec>(raw: unknown, spec: S, path: KeyPath, schema: FileSchema): TableOut<S> {
-    const table = isTable(raw) ? raw : {};
     const out: Record<string, unknown> = {};
-    const label = path.length === 0 ? "the top level" : `table [${keyName(path)}]`;
+    if (raw !== undefined && !isTable(raw)) {
+      // Already reported by checkTopLevel as the wrong type; a second wave of "missing key"
+      // errors for the same mistake would only bury the first one.
+      for (const [key, field] of Object.entries(spec)) out[key] = field.fallback;
+      return out as TableOut<S>;
+    }
+    const table = raw ?? {};
+    const last = path[path.length - 1];
+    const label = typeof last === "number" ? `[[${keyName(path.slice(0, -1))}]] entry ${last + 1}` : `table [${keyName(path)}]`;
     for (const [key, value] of Object.entries(table)) {
       if (key in spec) continue;
       const suggestion = closestMatch(key, Object.keys(spec));
