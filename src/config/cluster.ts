@@ -1,8 +1,6 @@
 // wormhole.toml: the cluster configuration, replicated to every pod when an admin applies it.
 
-import { ProblemList } from "./errors.js";
-import { parseToml, stripBom } from "./toml.js";
-import { optional, required, Validator, type FileSchema } from "./schema.js";
+import { beginValidation, optional, required, type FileSchema, type Validator } from "./schema.js";
 import { boolean, duration, glob, integer, list, oneOf, size, text } from "./types.js";
 
 export const CONFLICT_POLICIES = ["keep-both", "overwrite"] as const;
@@ -111,21 +109,17 @@ export const CLUSTER_SCHEMA: FileSchema = {
 
 /** Parses and validates wormhole.toml text; `file` is the name shown in errors. */
 export function parseClusterConfig(sourceText: string, file: string): ClusterConfig {
-  const textNoBom = stripBom(sourceText);
-  const doc = parseToml(textNoBom, file);
-  const problems = new ProblemList(file, textNoBom);
-  const v = new Validator(problems);
-  v.checkTopLevel(doc, CLUSTER_SCHEMA);
-  const c = v.readTable(doc.cluster, CLUSTER_TABLE, ["cluster"], CLUSTER_SCHEMA);
-  const f = v.readTable(doc.failure, FAILURE_TABLE, ["failure"], CLUSTER_SCHEMA);
+  const { doc, v } = beginValidation(sourceText, file, CLUSTER_SCHEMA);
+  const c = v.readTable(doc.cluster, CLUSTER_TABLE, ["cluster"]);
+  const f = v.readTable(doc.failure, FAILURE_TABLE, ["failure"]);
   checkFailureReactions(v, f);
   const rawRules = Array.isArray(doc.rules) ? doc.rules : [];
   const rules = rawRules.map((raw, i) => {
-    const r = v.readTable(raw, RULE_TABLE, ["rules", i], CLUSTER_SCHEMA);
+    const r = v.readTable(raw, RULE_TABLE, ["rules", i]);
     return { ...dropUnset(r), line: v.map.find(["rules", i])?.key.line ?? 0 } as Rule;
   });
   checkRules(v, rules);
-  problems.throwIfAny();
+  v.finish();
   return {
     cluster: {
       name: c.name,

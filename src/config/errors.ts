@@ -51,11 +51,15 @@ export class ConfigError extends Error {
   readonly expected: string;
   readonly suggestion?: string;
   readonly help?: string;
-  /** Every problem found in the file, this one first; the message shows them all. */
+  /** The problems found in the file (at most 20), this one first; the message shows them all. */
   readonly errors: ConfigError[];
 
-  constructor(file: string, problem: ConfigProblem, sourceText?: string, others: ConfigError[] = []) {
-    super(renderProblem(file, problem, sourceText) + renderOthers(others));
+  /**
+   * `sourceLine` is the text of line `problem.at.line`, shown under the location; `others`
+   * are the file's further problems; `unshown` counts problems left out of the list.
+   */
+  constructor(file: string, problem: ConfigProblem, sourceLine?: string, others: ConfigError[] = [], unshown = 0) {
+    super(renderProblem(file, problem, sourceLine) + renderOthers(others, unshown));
     this.name = "ConfigError";
     this.code = problem.code;
     this.file = file;
@@ -69,19 +73,20 @@ export class ConfigError extends Error {
   }
 }
 
-function renderOthers(others: ConfigError[]): string {
+function renderOthers(others: ConfigError[], unshown: number): string {
   if (others.length === 0) return "";
   const rest = others.map((e) => `\n\n${e.message}`).join("");
-  return `${rest}\n\nerror: ${others.length + 1} problems found; fix them all and check again`;
+  const total = others.length + 1 + unshown;
+  const more = unshown > 0 ? ` (the first ${others.length + 1} are shown)` : "";
+  return `${rest}\n\nerror: ${total} problems found${more}; fix them all and check again`;
 }
 
 /** Renders one problem in rustc style (see docs/config.md for an example). */
-function renderProblem(file: string, p: ConfigProblem, sourceText: string | undefined): string {
+function renderProblem(file: string, p: ConfigProblem, sourceLine: string | undefined): string {
   const lines = [`error: ${p.headline}`];
-  const sourceLine = p.at.line > 0 && sourceText !== undefined ? sourceText.split(/\r?\n/)[p.at.line - 1] : undefined;
   const gutter = " ".repeat(String(p.at.line).length);
   lines.push(p.at.line > 0 ? `${gutter}--> ${file}:${p.at.line}:${p.at.column}` : `${gutter}--> ${file}`);
-  if (sourceLine !== undefined) {
+  if (sourceLine !== undefined && p.at.line > 0) {
     const shown = sourceLine.replace(/\t/g, " ");
     const maxLength = Math.max(1, shown.length - (p.at.column - 1));
     const underline = "^".repeat(Math.max(1, Math.min(p.at.length, maxLength)));
@@ -95,28 +100,30 @@ function renderProblem(file: string, p: ConfigProblem, sourceText: string | unde
   return lines.join("\n");
 }
 
+/** Past this many, problems are counted but not rendered: a hostile or garbled file must not make a huge message. */
+const MAX_SHOWN_PROBLEMS = 20;
+
 /** Collects the problems found while validating one file, then throws them together. */
 export class ProblemList {
   private readonly problems: ConfigProblem[] = [];
+  private readonly lines: string[];
 
   constructor(
     readonly file: string,
     readonly sourceText: string,
-  ) {}
+  ) {
+    this.lines = sourceText.split(/\r?\n/);
+  }
 
   add(problem: ConfigProblem): void {
     this.problems.push(problem);
-  }
-
-  get count(): number {
-    return this.problems.length;
   }
 
   /** Throws a ConfigError carrying every problem, ordered by position, if there is any. */
   throwIfAny(): void {
     if (this.problems.length === 0) return;
     const sorted = [...this.problems].sort((a, b) => a.at.line - b.at.line || a.at.column - b.at.column);
-    const errors = sorted.map((p) => new ConfigError(this.file, p, this.sourceText));
-    throw new ConfigError(this.file, sorted[0], this.sourceText, errors.slice(1));
+    const shown = sorted.slice(0, MAX_SHOWN_PROBLEMS).map((p) => new ConfigError(this.file, p, this.lines[p.at.line - 1]));
+    throw new ConfigError(this.file, sorted[0], this.lines[sorted[0].at.line - 1], shown.slice(1), sorted.length - shown.length);
   }
 }

@@ -2,9 +2,7 @@
 
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { NAME_PATTERN } from "./cluster.js";
-import { ProblemList } from "./errors.js";
-import { optional, required, Validator, type FileSchema } from "./schema.js";
-import { parseToml, stripBom } from "./toml.js";
+import { beginValidation, optional, required, type FileSchema, type Validator } from "./schema.js";
 import { address, boolean, duration, glob, isTable, list, oneOf, size, text, ValueProblem, weight, type HostPort, type ValueType } from "./types.js";
 
 export const POD_ROLES = ["full", "client"] as const;
@@ -105,16 +103,12 @@ export const POD_SCHEMA: FileSchema = {
  * against the directory of `file`, so a pod.toml can sit next to its data.
  */
 export function parsePodConfig(sourceText: string, file: string): PodConfig {
-  const textNoBom = stripBom(sourceText);
-  const doc = parseToml(textNoBom, file);
-  const problems = new ProblemList(file, textNoBom);
-  const v = new Validator(problems);
-  v.checkTopLevel(doc, POD_SCHEMA);
-  const p = v.readTable(doc.pod, POD_TABLE, ["pod"], POD_SCHEMA);
-  const m = v.readTable(doc.mount, MOUNT_TABLE, ["mount"], POD_SCHEMA);
-  const c = v.readTable(doc.cache, CACHE_TABLE, ["cache"], POD_SCHEMA);
-  const a = v.readTable(doc.affinity, AFFINITY_TABLE, ["affinity"], POD_SCHEMA);
-  const cl = v.readTable(doc.client, CLIENT_TABLE, ["client"], POD_SCHEMA);
+  const { doc, v } = beginValidation(sourceText, file, POD_SCHEMA);
+  const p = v.readTable(doc.pod, POD_TABLE, ["pod"]);
+  const m = v.readTable(doc.mount, MOUNT_TABLE, ["mount"]);
+  const c = v.readTable(doc.cache, CACHE_TABLE, ["cache"]);
+  const a = v.readTable(doc.affinity, AFFINITY_TABLE, ["affinity"]);
+  const cl = v.readTable(doc.client, CLIENT_TABLE, ["client"]);
   const base = dirname(resolve(file));
   const dataDir = p.data_dir === undefined ? "" : resolve(base, p.data_dir);
   const mountPath = m.path === null ? null : resolve(base, m.path);
@@ -134,7 +128,7 @@ export function parsePodConfig(sourceText: string, file: string): PodConfig {
     client: { keep: cl.keep, offlineReadTimeoutMs: cl.offline_read_timeout },
   };
   checkPodConsistency(v, doc, config, p.listen !== undefined);
-  problems.throwIfAny();
+  v.finish();
   return config;
 }
 

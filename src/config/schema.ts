@@ -6,6 +6,7 @@ import type { ConfigErrorCode, Location } from "./errors.js";
 import { ProblemList } from "./errors.js";
 import { SourceMap, type KeyPath } from "./locate.js";
 import { closestMatch } from "./suggest.js";
+import { parseToml, stripBom } from "./toml.js";
 import { isTable, tomlTypeOf, ValueProblem, type ValueType } from "./types.js";
 
 export interface Field<T> {
@@ -50,14 +51,35 @@ export interface ReportExtra {
   offset?: number;
 }
 
+/**
+ * Parses a config file's text (a syntax error throws at once) and checks its top level
+ * against `schema`. The caller reads its tables with `v.readTable`, adds its own cross-key
+ * checks, then calls `v.finish()`.
+ */
+export function beginValidation(sourceText: string, file: string, schema: FileSchema): { doc: Record<string, unknown>; v: Validator } {
+  const text = stripBom(sourceText);
+  const doc = parseToml(text, file);
+  const v = new Validator(new ProblemList(file, text), schema);
+  v.checkTopLevel(doc);
+  return { doc, v };
+}
+
 /** Validates one parsed document, collecting located problems. */
 export class Validator {
   readonly map: SourceMap;
   private readonly lines: string[];
 
-  constructor(readonly problems: ProblemList) {
+  constructor(
+    private readonly problems: ProblemList,
+    private readonly schema: FileSchema,
+  ) {
     this.map = new SourceMap(problems.sourceText);
     this.lines = problems.sourceText.split(/\r?\n/);
+  }
+
+  /** Throws every problem found so far as one ConfigError, if there is any. */
+  finish(): void {
+    this.problems.throwIfAny();
   }
 
   report(path: KeyPath, code: ConfigErrorCode, headline: string, expected: string, extra: ReportExtra = {}): void {
@@ -84,7 +106,8 @@ export class Validator {
   }
 
   /** Reports keys and tables at the top level that the schema does not know. */
-  checkTopLevel(doc: Record<string, unknown>, schema: FileSchema): void {
+  checkTopLevel(doc: Record<string, unknown>): void {
+    const schema = this.schema;
     const tableNames = [...Object.keys(schema.tables), ...Object.keys(schema.arrays)];
     for (const [name, raw] of Object.entries(doc)) {
       if (name in schema.tables) {
@@ -115,7 +138,8 @@ export class Validator {
    * Reads the fields of `spec` from `raw` (absent table = all defaults), reporting unknown
    * keys, missing required keys and bad values. Fields with problems get their fallback.
    */
-  readTable<S extends TableSpec>(raw: unknown, spec: S, path: KeyPath, schema: FileSchema): TableOut<S> {
+  readTable<S extends TableSpec>(raw: unknown, spec: S, path: KeyPath): TableOut<S> {
+    const schema = this.schema;
     const out: Record<string, unknown> = {};
     if (raw !== undefined && !isTable(raw)) {
       // Already reported by checkTopLevel as the wrong type; a second wave of "missing key"

@@ -29,7 +29,7 @@ export function parseToml(sourceText: string, file: string): Record<string, unkn
         help: redefined ? "each key may appear once per table, and each [table] header once; use [[name]] for repeated entries" : undefined,
         at: { line: err.line + 1, column: err.col + 1, length: 1 },
       },
-      sourceText,
+      sourceText.split(/\r?\n/)[err.line],
     );
   }
 }

@@ -138,3 +138,19 @@ test("error: a BOM and CRLF line endings do not shift lines", () => {
     (e: unknown) => e instanceof ConfigError && e.line === 3 && e.column === 14 && e.message.includes("3 | redundancy = 0\n"),
   );
 });
+
+test("error: a file with thousands of problems gives a bounded message, quickly", () => {
+  const text = '[cluster]\nname = "acme"\n' + Array.from({ length: 5000 }, (_, i) => `bogus_${i} = ${i}\n`).join("");
+  const started = Date.now();
+  assert.throws(
+    () => parseClusterConfig(text, CLUSTER_FILE),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.errors.length, 20);
+      assert.match(e.message, /5000 problems found \(the first 20 are shown\)/);
+      assert.ok(e.message.length < 20_000, `message is ${e.message.length} characters`);
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
+});
