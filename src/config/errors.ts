@@ -81,8 +81,21 @@ function renderOthers(others: ConfigError[], unshown: number): string {
   return `${rest}\n\nerror: ${total} problems found${more}; fix them all and check again`;
 }
 
+/**
+ * Control characters from a file (which may come from a peer) would be interpreted by the
+ * admin's terminal when the message is printed: show them as U+FFFD instead.
+ */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd");
+}
+
 /** Renders one problem in rustc style (see docs/config.md for an example). */
 function renderProblem(file: string, p: ConfigProblem, sourceLine: string | undefined): string {
+  return printable(renderLines(file, p, sourceLine));
+}
+
+function renderLines(file: string, p: ConfigProblem, sourceLine: string | undefined): string {
   const lines = [`error: ${p.headline}`];
   const gutter = " ".repeat(String(p.at.line).length);
   lines.push(p.at.line > 0 ? `${gutter}--> ${file}:${p.at.line}:${p.at.column}` : `${gutter}--> ${file}`);

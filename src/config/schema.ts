@@ -38,9 +38,15 @@ export interface FileSchema {
   readonly elsewhere: Record<string, string>;
 }
 
-/** `["rules", 2, "path"]` → `rules[2].path`. */
+/** `["rules", 2, "path"]` → `rules[2].path`; a name that is not a bare TOML key is quoted. */
 export function keyName(path: KeyPath): string {
-  return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
+  return path
+    .map((p, i) => {
+      if (typeof p === "number") return `[${p}]`;
+      const name = /^[A-Za-z0-9_-]+$/.test(p) ? p : JSON.stringify(p);
+      return i === 0 ? name : `.${name}`;
+    })
+    .join("");
 }
 
 export interface ReportExtra {
@@ -118,13 +124,13 @@ export class Validator {
         }
       } else if (isTable(raw) || (Array.isArray(raw) && raw.length > 0 && raw.every(isTable))) {
         const suggestion = closestMatch(name, tableNames);
-        this.report([name], "unknown-table", `unknown table [${name}]`, `one of the tables ${tableNames.map((t) => `[${t}]`).join(", ")}`, {
+        this.report([name], "unknown-table", `unknown table [${keyName([name])}]`, `one of the tables ${tableNames.map((t) => `[${t}]`).join(", ")}`, {
           suggestion: suggestion && `[${suggestion}]`,
           help: suggestion ? undefined : schema.elsewhere[name],
         });
       } else {
         const owner = tableNames.find((t) => name in (schema.tables[t] ?? schema.arrays[t]));
-        this.report([name], "unknown-key", `unknown key \`${name}\` outside of any table`, "keys written below a table header", {
+        this.report([name], "unknown-key", `unknown key \`${keyName([name])}\` outside of any table`, "keys written below a table header", {
           help: owner ? `move it below the [${owner}] header` : (schema.elsewhere[name] ?? `keys belong to a table: ${tableNames.map((t) => `[${t}]`).join(", ")}`),
         });
       }
@@ -155,7 +161,7 @@ export class Validator {
       const suggestion = closestMatch(key, Object.keys(spec));
       const otherTable = Object.keys(schema.tables).find((t) => t !== path[0] && key in schema.tables[t]);
       const help = suggestion ? undefined : otherTable ? `\`${key}\` belongs in table [${otherTable}]` : schema.elsewhere[key];
-      const what = isTable(value) ? `unknown table [${keyName([...path, key])}]` : `unknown key \`${key}\` in ${label}`;
+      const what = isTable(value) ? `unknown table [${keyName([...path, key])}]` : `unknown key \`${keyName([key])}\` in ${label}`;
       this.report([...path, key], isTable(value) ? "unknown-table" : "unknown-key", what, `one of the keys of ${label}: ${Object.keys(spec).join(", ")}`, { suggestion, help });
     }
     for (const [key, field] of Object.entries(spec)) {

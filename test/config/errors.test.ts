@@ -154,3 +154,23 @@ test("error: a file with thousands of problems gives a bounded message, quickly"
   );
   assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
 });
+
+test("error: control characters from the file never reach the terminal", () => {
+  // eslint-disable-next-line no-control-regex -- asserting their absence
+  const noControl = /[\u0000-\u0008\u000b-\u001f\u007f]/;
+  // A raw ESC is a TOML syntax error; the echoed line must not carry it.
+  assert.throws(
+    () => parseClusterConfig('[cluster]\nname = "\u001b[2Jacme"\n', CLUSTER_FILE),
+    (e: unknown) => e instanceof ConfigError && e.code === "syntax" && !noControl.test(e.message) && e.message.includes("\ufffd[2Jacme"),
+  );
+  // Escaped in the file, the control characters reach the key and value: they are quoted.
+  assert.throws(
+    () => parseClusterConfig('[cluster]\nname = "acme"\nconflict = "\\u001b[31mred"\n"evil\\u001bkey" = 1\n', CLUSTER_FILE),
+    (e: unknown) => {
+      assert.ok(e instanceof ConfigError);
+      assert.deepEqual(e.errors.map((x) => x.key), ["cluster.conflict", 'cluster."evil\\u001bkey"']);
+      assert.doesNotMatch(e.message, noControl);
+      return true;
+    },
+  );
+});
