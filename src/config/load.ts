@@ -35,10 +35,10 @@ export type CheckedConfig = { kind: "cluster"; config: ClusterConfig } | { kind:
  */
 export function checkConfigFile(path: string): CheckedConfig {
   const sourceText = stripBom(readConfigText(path));
-  const doc = parseToml(sourceText, path);
+  const { doc } = parseToml(sourceText, path);
   const names = Object.keys(doc);
-  const clusterTables = names.filter((n) => n in CLUSTER_SCHEMA.tables || n in CLUSTER_SCHEMA.arrays);
-  const podTables = names.filter((n) => n in POD_SCHEMA.tables);
+  const clusterTables = names.filter((n) => Object.hasOwn(CLUSTER_SCHEMA.tables, n) || Object.hasOwn(CLUSTER_SCHEMA.arrays, n));
+  const podTables = names.filter((n) => Object.hasOwn(POD_SCHEMA.tables, n));
   if (clusterTables.length > 0 && podTables.length > 0) {
     throw kindError(path, `this file mixes cluster tables (${clusterTables.map((t) => `[${t}]`).join(", ")}) and pod tables (${podTables.map((t) => `[${t}]`).join(", ")})`, "split it: cluster tables go in wormhole.toml, pod tables in pod.toml");
   }

@@ -4,6 +4,10 @@
 // and inline-table extents); the real parse has already succeeded, so it may assume valid
 // input and never has to report a syntax error itself.
 //
+// It also runs BEFORE @iarna/toml, to refuse key names that would make that parser write
+// into JavaScript built-ins (see toml.ts), so it must terminate on any input: on text that
+// is not valid TOML it simply stops where it loses track (StopScan).
+//
 // It handles: [table] and [[array]] headers (nested, including [a.b] under an [[a]]),
 // dotted and quoted keys, multi-line strings and arrays, inline tables, array elements
 // (so `keep[2]` can be pointed at). Limits: a key defined only implicitly (the `a` of
@@ -23,6 +27,7 @@ export interface Located {
 }
 
 const BARE_KEY = /[A-Za-z0-9_-]/;
+const ESCAPES: Record<string, string> = { b: "\b", t: "\t", n: "\n", f: "\f", r: "\r", '"': '"', "\\": "\\" };
 
 export function pathId(path: KeyPath): string {
   return JSON.stringify(path);
@@ -35,11 +40,21 @@ export class SourceMap {
 
   constructor(private readonly text: string) {
     for (let i = 0; i < text.length; i++) if (text[i] === "\n") this.lineStarts.push(i + 1);
-    new Scanner(text, (path, key, value) => {
-      const id = pathId(path);
-      if (!this.spots.has(id)) this.spots.set(id, { key: this.location(key), value: this.location(value) });
-    }).document();
+    try {
+      new Scanner(text, (path, key, value) => {
+        const id = pathId(path);
+        if (!this.spots.has(id)) {
+          this.spots.set(id, { key: this.location(key), value: this.location(value) });
+          this.paths.push(path);
+        }
+      }).document();
+    } catch (e) {
+      if (!(e instanceof StopScan)) throw e;
+    }
   }
+
+  /** Every path found, in file order. */
+  readonly paths: KeyPath[] = [];
 
   /** Where `path` is written, or undefined if it is not in the text. */
   find(path: KeyPath): Located | undefined {
@@ -69,8 +84,11 @@ export class SourceMap {
   }
 }
 
+/** The text is not valid TOML from here on: stop scanning, keep what was found. */
+class StopScan extends Error {}
+
 type Span = [start: number, end: number];
-type Record = (path: KeyPath, key: Span, value: Span) => void;
+type Recorder = (path: KeyPath, key: Span, value: Span) => void;
 
 class Scanner {
   private pos = 0;
@@ -79,7 +97,7 @@ class Scanner {
 
   constructor(
     private readonly s: string,
-    private readonly record: Record,
+    private readonly record: Recorder,
   ) {}
 
   document(): void {
@@ -92,12 +110,21 @@ class Scanner {
     }
   }
 
+  /**
+   * Called by the array and inline-table loops, which would otherwise spin at the end of an
+   * unclosed "[" or "{". Every other step consumes a character or throws StopScan.
+   */
+  private notAtEnd(): void {
+    if (this.pos >= this.s.length) throw new StopScan();
+  }
+
   private header(): KeyPath {
     const start = this.pos;
     const isArray = this.s[this.pos + 1] === "[";
     this.pos += isArray ? 2 : 1;
     const names = this.key().map(([name]) => name);
     this.skipSpaces();
+    if (!this.s.startsWith(isArray ? "]]" : "]", this.pos)) throw new StopScan();
     this.pos += isArray ? 2 : 1;
     const span: Span = [start, this.pos];
     const path = this.resolve(names);
@@ -130,7 +157,8 @@ class Scanner {
   private keyValue(table: KeyPath): void {
     const parts = this.key();
     this.skipSpaces();
-    this.pos++; // "="
+    if (this.s[this.pos] !== "=") throw new StopScan();
+    this.pos++;
     this.skipSpaces();
     const keySpan: Span = [parts[0][1], parts[parts.length - 1][2]];
     const path = [...table];
@@ -157,6 +185,7 @@ class Scanner {
       } else {
         while (this.pos < this.s.length && BARE_KEY.test(this.s[this.pos])) this.pos++;
         name = this.s.slice(start, this.pos);
+        if (name === "") throw new StopScan();
       }
       parts.push([name, start, this.pos]);
       this.skipSpaces();
@@ -167,11 +196,14 @@ class Scanner {
 
   private unquote(quoted: string): string {
     if (quoted.startsWith("'")) return quoted.slice(1, -1);
-    try {
-      return JSON.parse(quoted) as string;
-    } catch {
-      return quoted.slice(1, -1); // TOML-only escapes such as \U0001F600: close enough for locating
-    }
+    // Decoded exactly as TOML does: "\u0063onstructor" must be seen as "constructor".
+    return quoted.slice(1, -1).replace(/\\(?:u([0-9A-Fa-f]{4})|U([0-9A-Fa-f]{8})|(.))/gs, (_, u4: string, u8: string, c: string) => {
+      if (u4 || u8) {
+        const code = parseInt(u4 ?? u8, 16);
+        return code <= 0x10ffff ? String.fromCodePoint(code) : "";
+      }
+      return ESCAPES[c] ?? c;
+    });
   }
 
   private value(path: KeyPath): Span {
@@ -185,10 +217,12 @@ class Scanner {
         this.skipBlank(true);
         if (this.s[this.pos] === "]") break;
         const itemStart = this.pos;
+        this.notAtEnd();
         const itemSpan = this.value([...path, index]);
         this.record([...path, index], [itemStart, itemSpan[1]], itemSpan);
         this.skipBlank(true);
         if (this.s[this.pos] === ",") this.pos++;
+        else if (this.s[this.pos] !== "]") throw new StopScan();
       }
       this.pos++;
     } else if (c === "{") {
@@ -196,15 +230,18 @@ class Scanner {
       for (;;) {
         this.skipBlank(false);
         if (this.s[this.pos] === "}") break;
+        this.notAtEnd();
         this.keyValue(path);
         this.skipBlank(false);
         if (this.s[this.pos] === ",") this.pos++;
+        else if (this.s[this.pos] !== "}") throw new StopScan();
       }
       this.pos++;
     } else {
       while (this.pos < this.s.length && !",]}#\r\n".includes(this.s[this.pos])) this.pos++;
       let end = this.pos;
       while (end > start && /\s/.test(this.s[end - 1])) end--;
+      if (end === start) throw new StopScan();
       return [start, end];
     }
     return [start, this.pos];
@@ -215,6 +252,7 @@ class Scanner {
     if (this.s.startsWith(q.repeat(3), this.pos)) {
       let j = this.pos + 3;
       while (j < this.s.length && !this.s.startsWith(q.repeat(3), j)) j += q === '"' && this.s[j] === "\\" ? 2 : 1;
+      if (j >= this.s.length) throw new StopScan();
       // Up to two quotes may directly precede the closing delimiter ('a""""' is valid TOML).
       let end = j + 3;
       while (this.s[end] === q && end - j < 5) end++;
@@ -222,7 +260,8 @@ class Scanner {
       return;
     }
     this.pos++;
-    while (this.pos < this.s.length && this.s[this.pos] !== q) this.pos += q === '"' && this.s[this.pos] === "\\" ? 2 : 1;
+    while (this.pos < this.s.length && this.s[this.pos] !== q && this.s[this.pos] !== "\n") this.pos += q === '"' && this.s[this.pos] === "\\" ? 2 : 1;
+    if (this.s[this.pos] !== q) throw new StopScan();
     this.pos++;
   }
 

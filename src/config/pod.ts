@@ -142,14 +142,14 @@ function checkPodConsistency(v: Validator, doc: Record<string, unknown>, cfg: Po
     if (cfg.pod.storageLimitBytes !== null) {
       v.report(["pod", "storage_limit"], "contradiction", "a client pod stores no replicas: `pod.storage_limit` is set with `role = \"client\"`", "no storage_limit for a client pod", { help: "bound a client pod's disk use with [cache] max_size instead" });
     }
-    if ("affinity" in doc) {
+    if (Object.hasOwn(doc, "affinity")) {
       v.report(["affinity"], "contradiction", "a client pod holds no replicas: [affinity] is set with `role = \"client\"`", "no [affinity] table for a client pod", { help: "remove the [affinity] table, or set role = \"full\"" });
     }
     const writtenPeers = isTable(doc.pod) ? doc.pod.peers : undefined;
-    if ("pod" in doc && (writtenPeers === undefined || (Array.isArray(writtenPeers) && writtenPeers.length === 0))) {
+    if (Object.hasOwn(doc, "pod") && (writtenPeers === undefined || (Array.isArray(writtenPeers) && writtenPeers.length === 0))) {
       v.report(["pod", "peers"], "missing-key", "a client pod needs at least one peer: `pod.peers` is empty", "a list of full pods to dial, such as [\"nas.lan:7420\"]", { help: "client pods only dial out, so without peers it could never sync" });
     }
-  } else if ("client" in doc) {
+  } else if (Object.hasOwn(doc, "client")) {
     v.report(["client"], "contradiction", "[client] settings are set on a full pod", "a [client] table only with `role = \"client\"` in [pod]", { help: "set role = \"client\" in [pod], or remove the [client] table (full pods hold replicas, not a keep list)" });
   }
   if (cfg.pod.metrics && cfg.pod.listen && cfg.pod.metrics.port !== 0 && cfg.pod.metrics.port === cfg.pod.listen.port) {

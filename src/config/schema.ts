@@ -4,7 +4,7 @@
 
 import type { ConfigErrorCode, Location } from "./errors.js";
 import { ProblemList } from "./errors.js";
-import { SourceMap, type KeyPath } from "./locate.js";
+import type { KeyPath, SourceMap } from "./locate.js";
 import { closestMatch } from "./suggest.js";
 import { parseToml, stripBom } from "./toml.js";
 import { isTable, tomlTypeOf, ValueProblem, type ValueType } from "./types.js";
@@ -38,6 +38,11 @@ export interface FileSchema {
   readonly elsewhere: Record<string, string>;
 }
 
+/** Where a table or key of the other config file belongs (own properties only: a key named "constructor" is just unknown). */
+function elsewhere(schema: FileSchema, name: string): string | undefined {
+  return Object.hasOwn(schema.elsewhere, name) ? schema.elsewhere[name] : undefined;
+}
+
 /** `["rules", 2, "path"]` → `rules[2].path`; a name that is not a bare TOML key is quoted. */
 export function keyName(path: KeyPath): string {
   return path
@@ -64,22 +69,21 @@ export interface ReportExtra {
  */
 export function beginValidation(sourceText: string, file: string, schema: FileSchema): { doc: Record<string, unknown>; v: Validator } {
   const text = stripBom(sourceText);
-  const doc = parseToml(text, file);
-  const v = new Validator(new ProblemList(file, text), schema);
+  const { doc, map } = parseToml(text, file);
+  const v = new Validator(new ProblemList(file, text), schema, map);
   v.checkTopLevel(doc);
   return { doc, v };
 }
 
 /** Validates one parsed document, collecting located problems. */
 export class Validator {
-  readonly map: SourceMap;
   private readonly lines: string[];
 
   constructor(
     private readonly problems: ProblemList,
     private readonly schema: FileSchema,
+    readonly map: SourceMap,
   ) {
-    this.map = new SourceMap(problems.sourceText);
     this.lines = problems.sourceText.split(/\r?\n/);
   }
 
@@ -116,9 +120,9 @@ export class Validator {
     const schema = this.schema;
     const tableNames = [...Object.keys(schema.tables), ...Object.keys(schema.arrays)];
     for (const [name, raw] of Object.entries(doc)) {
-      if (name in schema.tables) {
+      if (Object.hasOwn(schema.tables, name)) {
         if (!isTable(raw)) this.report([name], "wrong-type", `\`${name}\` must be a table, found ${tomlTypeOf(raw)}`, `a table header [${name}] followed by its keys`, { help: `write [${name}] on its own line and put its keys below it` });
-      } else if (name in schema.arrays) {
+      } else if (Object.hasOwn(schema.arrays, name)) {
         if (!Array.isArray(raw) || !raw.every(isTable)) {
           this.report([name], "wrong-type", `\`${name}\` must be an array of tables, found ${tomlTypeOf(raw)}`, `one [[${name}]] header (double brackets) per entry`, { help: `start each entry with [[${name}]]` });
         }
@@ -126,17 +130,17 @@ export class Validator {
         const suggestion = closestMatch(name, tableNames);
         this.report([name], "unknown-table", `unknown table [${keyName([name])}]`, `one of the tables ${tableNames.map((t) => `[${t}]`).join(", ")}`, {
           suggestion: suggestion && `[${suggestion}]`,
-          help: suggestion ? undefined : schema.elsewhere[name],
+          help: suggestion ? undefined : elsewhere(schema, name),
         });
       } else {
-        const owner = tableNames.find((t) => name in (schema.tables[t] ?? schema.arrays[t]));
+        const owner = tableNames.find((t) => Object.hasOwn(schema.tables[t] ?? schema.arrays[t], name));
         this.report([name], "unknown-key", `unknown key \`${keyName([name])}\` outside of any table`, "keys written below a table header", {
-          help: owner ? `move it below the [${owner}] header` : (schema.elsewhere[name] ?? `keys belong to a table: ${tableNames.map((t) => `[${t}]`).join(", ")}`),
+          help: owner ? `move it below the [${owner}] header` : (elsewhere(schema, name) ?? `keys belong to a table: ${tableNames.map((t) => `[${t}]`).join(", ")}`),
         });
       }
     }
     for (const name of schema.requiredTables) {
-      if (!(name in doc)) this.report([name], "missing-key", `missing table [${name}]`, `a [${name}] table`, { help: `add a [${name}] header with its required keys` });
+      if (!Object.hasOwn(doc, name)) this.report([name], "missing-key", `missing table [${name}]`, `a [${name}] table`, { help: `add a [${name}] header with its required keys` });
     }
   }
 
@@ -157,16 +161,16 @@ export class Validator {
     const last = path[path.length - 1];
     const label = typeof last === "number" ? `[[${keyName(path.slice(0, -1))}]] entry ${last + 1}` : `table [${keyName(path)}]`;
     for (const [key, value] of Object.entries(table)) {
-      if (key in spec) continue;
+      if (Object.hasOwn(spec, key)) continue;
       const suggestion = closestMatch(key, Object.keys(spec));
-      const otherTable = Object.keys(schema.tables).find((t) => t !== path[0] && key in schema.tables[t]);
-      const help = suggestion ? undefined : otherTable ? `\`${key}\` belongs in table [${otherTable}]` : schema.elsewhere[key];
+      const otherTable = Object.keys(schema.tables).find((t) => t !== path[0] && Object.hasOwn(schema.tables[t], key));
+      const help = suggestion ? undefined : otherTable ? `\`${key}\` belongs in table [${otherTable}]` : elsewhere(schema, key);
       const what = isTable(value) ? `unknown table [${keyName([...path, key])}]` : `unknown key \`${keyName([key])}\` in ${label}`;
       this.report([...path, key], isTable(value) ? "unknown-table" : "unknown-key", what, `one of the keys of ${label}: ${Object.keys(spec).join(", ")}`, { suggestion, help });
     }
     for (const [key, field] of Object.entries(spec)) {
       const keyPath = [...path, key];
-      if (!(key in table)) {
+      if (!Object.hasOwn(table, key)) {
         if (field.required) {
           this.report(keyPath, "missing-key", `missing required key \`${keyName(keyPath)}\``, field.type.expected, { help: `add \`${key} = ...\` to ${label}` });
         }

@@ -174,3 +174,27 @@ test("error: control characters from the file never reach the terminal", () => {
     },
   );
 });
+
+test("error: key names that would reach JavaScript built-ins are refused before parsing", () => {
+  const before = Object.getOwnPropertyNames(Object).length;
+  const attacks = [
+    '[constructor]\nsmuggled = 1\n',
+    '[cluster]\nname = "a"\n[cluster.constructor]\nsmuggled = 1\n',
+    'constructor.smuggled = 1\n',
+    'a.toString.smuggled = 1\n',
+    '"\\u0063onstructor".smuggled = 1\n',
+    'x = { constructor = { smuggled = 1 } }\n',
+    '[[rules]]\nhasOwnProperty = 1\n',
+  ];
+  for (const text of attacks) {
+    assert.throws(
+      () => parseClusterConfig(text, CLUSTER_FILE),
+      (e: unknown) => e instanceof ConfigError && e.code === "unknown-key" && /is not allowed/.test(e.message) && e.line >= 1,
+      text,
+    );
+  }
+  assert.equal(Object.getOwnPropertyNames(Object).length, before, "the global Object was not touched");
+  assert.equal((Object as unknown as Record<string, unknown>).smuggled, undefined);
+  assert.equal((Object.prototype.toString as unknown as Record<string, unknown>).smuggled, undefined);
+  assert.throws(() => parsePodConfig('[pod]\nname = "n"\ndata_dir = "/d"\nvalueOf = 1\n', POD_FILE), (e: unknown) => e instanceof ConfigError && e.key === "pod.valueOf" && e.line === 4);
+});

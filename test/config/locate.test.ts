@@ -131,3 +131,14 @@ test("locate: property — every key of a generated document is found on the lin
     { numRuns: 300 },
   );
 });
+
+test("locate: the scanner terminates on any text, valid TOML or not", () => {
+  const tomlish = fc.array(fc.constantFrom("[", "]", "[[", "]]", "{", "}", "=", ",", ".", '"', "'", '"""', "'''", "\\", "#", "\n", " ", "a", "1", "x.y"), { maxLength: 40 }).map((parts) => parts.join(""));
+  fc.assert(
+    fc.property(fc.oneof(tomlish, fc.string({ unit: "binary", maxLength: 60 })), (text) => {
+      const map = new SourceMap(text);
+      for (const path of map.paths) assert.ok(map.find(path));
+    }),
+    { numRuns: 3000 },
+  );
+});
