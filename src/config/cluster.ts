@@ -1,6 +1,6 @@
 // wormhole.toml: the cluster configuration, replicated to every pod when an admin applies it.
 
-import { beginValidation, optional, required, type FileSchema, type Validator } from "./schema.js";
+import { beginValidation, ifWritten, optional, required, type FileSchema, type Validator } from "./schema.js";
 import { boolean, duration, glob, integer, list, oneOf, size, text } from "./types.js";
 
 export const CONFLICT_POLICIES = ["keep-both", "overwrite"] as const;
@@ -68,7 +68,6 @@ export const CLUSTER_DEFAULTS = {
 const reaction = oneOf(FAILURE_REACTIONS);
 const conflict = oneOf(CONFLICT_POLICIES);
 const redundancy = integer(1, MAX_REDUNDANCY);
-const UNSET = undefined as never;
 
 const CLUSTER_TABLE = {
   name: required(text({ pattern: NAME_PATTERN, expected: NAME_EXPECTED })),
@@ -89,11 +88,11 @@ const FAILURE_TABLE = {
 
 const RULE_TABLE = {
   path: required(glob()),
-  redundancy: optional(redundancy, UNSET as number | undefined),
-  conflict: optional(conflict, UNSET as ConflictPolicy | undefined),
-  readonly: optional(boolean(), UNSET as boolean | undefined),
-  nocache: optional(boolean(), UNSET as boolean | undefined),
-  keep: optional(boolean(), UNSET as boolean | undefined),
+  redundancy: ifWritten(redundancy),
+  conflict: ifWritten(conflict),
+  readonly: ifWritten(boolean()),
+  nocache: ifWritten(boolean()),
+  keep: ifWritten(boolean()),
 };
 
 const POD_FILE_HINT = "this is a pod setting: it belongs in pod.toml";

@@ -2,7 +2,7 @@
 
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { NAME_PATTERN } from "./cluster.js";
-import { beginValidation, optional, required, type FileSchema, type Validator } from "./schema.js";
+import { beginValidation, ifWritten, optional, required, type FileSchema, type Validator } from "./schema.js";
 import { address, boolean, duration, glob, isTable, list, oneOf, size, text, ValueProblem, weight, type HostPort, type ValueType } from "./types.js";
 
 export const POD_ROLES = ["full", "client"] as const;
@@ -63,12 +63,10 @@ function fsPath(): ValueType<string> {
   };
 }
 
-const UNSET = undefined as never;
-
 const POD_TABLE = {
   name: required(text({ pattern: NAME_PATTERN, expected: "1 to 63 letters, digits, `.`, `_` or `-`, starting with a letter or digit" })),
   role: optional(oneOf(POD_ROLES), POD_DEFAULTS.role),
-  listen: optional(address(true), UNSET as HostPort | undefined),
+  listen: ifWritten(address(true)),
   data_dir: required(fsPath()),
   peers: optional(list(address(false), true), []),
   storage_limit: optional(size(1), null as number | null),

@@ -24,6 +24,11 @@ export function optional<T>(type: ValueType<T>, fallback: T): Field<T> {
   return { type, required: false, fallback };
 }
 
+/** A key with no default: `undefined` when absent, so the caller can tell "not written". */
+export function ifWritten<T>(type: ValueType<T>): Field<T | undefined> {
+  return optional<T | undefined>(type, undefined);
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a table mixes field types
 export type TableSpec = Record<string, Field<any>>;
 export type TableOut<S extends TableSpec> = { [K in keyof S]: S[K] extends Field<infer T> ? T : never };

@@ -62,7 +62,7 @@ function wrongType(raw: unknown, want: string, expected: string): ValueProblem {
     help = /^(true|false)$/i.test(raw.trim()) ? `booleans are written without quotes: ${raw.trim().toLowerCase()}` : "write true or false, without quotes";
   } else if (want.endsWith("string") && typeof raw !== "object") {
     help = `strings are written in quotes: "${String(raw)}"`;
-  } else if (want === "array") {
+  } else if (want === "an array") {
     help = `write a list in brackets, even for one item: [${show(raw)}]`;
   }
   return new ValueProblem("wrong-type", `expected ${want}, found ${tomlTypeOf(raw)} ${show(raw)}`, expected, { help });
@@ -232,7 +232,7 @@ export function list<T>(item: ValueType<T>, unique: boolean): ValueType<T[]> {
   return {
     expected,
     read(raw) {
-      if (!Array.isArray(raw)) throw wrongType(raw, "array", expected);
+      if (!Array.isArray(raw)) throw wrongType(raw, "an array", expected);
       const seen = new Map<string, number>();
       return raw.map((element, index) => {
         try {
