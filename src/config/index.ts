@@ -23,3 +23,4 @@ export { compileGlob, matchesAny, GlobError } from "./glob.js";
 export { parseDuration, formatDuration, parseSize, formatSize, UnitError } from "./units.js";
 export { parseHostPort, formatHostPort, type HostPort } from "./types.js";
 export { renderClusterConfig, renderPodConfig } from "./render.js";
+export { defaultClusterConfig, defaultPodConfig, type PodConfigBasics } from "./defaults.js";

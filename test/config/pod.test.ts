@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { checkConfigFile, ConfigError, loadClusterConfig, loadPodConfig, parseClusterConfig, parsePodConfig, renderPodConfig } from "../../src/config/index.js";
+import { checkConfigFile, ConfigError, defaultClusterConfig, defaultPodConfig, loadClusterConfig, loadPodConfig, parseClusterConfig, parsePodConfig, renderClusterConfig, renderPodConfig } from "../../src/config/index.js";
 
 test("pod: defaults for a full pod", () => {
   const cfg = parsePodConfig('[pod]\nname = "nas-1"\ndata_dir = "/srv/wh"\n', "/etc/wormhole/pod.toml");
@@ -129,4 +129,18 @@ test("untrusted input: random bytes give a ConfigError, never another exception"
       }
     }
   }
+});
+
+test("defaults for init and join: built with the same checks as a file", () => {
+  const cluster = defaultClusterConfig("acme");
+  assert.equal(cluster.cluster.redundancy, 2);
+  assert.deepEqual(parseClusterConfig(renderClusterConfig(cluster), "w.toml"), cluster);
+  assert.throws(() => defaultClusterConfig("my cluster"), (e: unknown) => e instanceof ConfigError && e.key === "cluster.name" && e.file === "<command line>");
+  const laptop = defaultPodConfig({ name: "laptop", role: "client", dataDir: "/home/a/.wormhole", peers: ["nas:7420"], mount: "/home/a/W" });
+  assert.equal(laptop.pod.listen, null);
+  assert.deepEqual(laptop.pod.peers, [{ host: "nas", port: 7420 }]);
+  assert.equal(laptop.mount.path, "/home/a/W");
+  assert.deepEqual(parsePodConfig(renderPodConfig(laptop), "/x/pod.toml"), laptop);
+  assert.throws(() => defaultPodConfig({ name: "laptop", role: "client", dataDir: "/d" }), (e: unknown) => e instanceof ConfigError && e.key === "pod.peers");
+  assert.throws(() => defaultPodConfig({ name: "n", dataDir: "/d", peers: ["nas"] }), (e: unknown) => e instanceof ConfigError && e.code === "bad-address" && /"nas:7420"/.test(e.message));
 });
