@@ -1,9 +1,14 @@
-// Path globs for [[rules]] and client `keep` lists, compiled once to a RegExp.
+// Path globs for [[rules]] and client `keep` lists, compiled once into a small automaton.
 // Syntax: `*` (within one path segment), `**` (any number of whole segments), `?`,
 // `[abc]` / `[a-z]` / `[!abc]`, `{a,b}` (nestable), `\x` for a literal character.
 // Globs are anchored cluster paths: they start with `/` and must match the whole path.
 // Unlike a shell, `*` also matches names starting with a dot: cluster rules are about data,
 // and hiding dotfiles from a rule would be a surprise.
+//
+// Why not a RegExp: a glob such as "/*a*a*a*a*a*a*a*ab" becomes a backtracking regex that
+// took 40 s on one 60-character name, and wormhole.toml comes from peers. Matching here
+// simulates all automaton states at once (Thompson), so a test costs at most
+// (path length × glob length) steps whatever the glob.
 
 /** A glob that cannot be compiled; `offset` is the index in the glob where the problem is. */
 export class GlobError extends Error {
@@ -19,122 +24,258 @@ export class GlobError extends Error {
 
 export const GLOB_EXPECTED = 'a path glob starting with "/", such as "/photos/**" or "/**/*.{tmp,bak}"';
 
-const REGEX_SPECIAL = /[.+^$|()\\{}[\]*?]/;
-
-function literal(ch: string): string {
-  return REGEX_SPECIAL.test(ch) ? `\\${ch}` : ch;
+/** A compiled glob; `test` answers whether a cluster path matches it. */
+export interface GlobMatcher {
+  readonly glob: string;
+  test(path: string): boolean;
 }
 
-/** Compiles `glob` to an anchored RegExp, or throws GlobError pointing at the bad character. */
-export function compileGlob(glob: string): RegExp {
-  if (!glob.startsWith("/")) {
-    throw new GlobError("glob must start with `/`", 0, `cluster paths are absolute: write "/${glob}", or "/**/${glob}" to match at any depth`);
+type Node =
+  | { kind: "char"; ch: string }
+  | { kind: "any" } // ?
+  | { kind: "star" } // *
+  | { kind: "segments" } // "**/": zero or more whole segments
+  | { kind: "tail" } // trailing "/**": nothing, or "/" and anything
+  | { kind: "class"; ranges: Array<[number, number]>; negate: boolean }
+  | { kind: "alt"; options: Node[][] };
+
+/** Parses a glob into nodes, throwing GlobError at the first problem. */
+class GlobParser {
+  private i = 0;
+  private readonly chars: string[];
+
+  constructor(private readonly glob: string) {
+    // Code points, so that "?" matches one emoji and not half of one.
+    this.chars = Array.from(glob);
   }
-  if (glob.length > 1 && glob.endsWith("/")) {
-    throw new GlobError("glob must not end with `/`", glob.length - 1, `write "${glob}**" to match everything under that directory`);
+
+  /** UTF-16 offset of code point `index`, for error positions. */
+  private offset(index: number): number {
+    return this.chars.slice(0, index).join("").length;
   }
-  let out = "";
-  let i = 0;
-  const braces: number[] = [];
-  while (i < glob.length) {
-    const ch = glob[i];
-    if (ch === "*" && glob[i + 1] === "*") {
-      const segmentStart = i === 0 || glob[i - 1] === "/";
-      const segmentEnd = i + 2 === glob.length || glob[i + 2] === "/";
-      if (!segmentStart || !segmentEnd || glob[i + 2] === "*") {
-        throw new GlobError("`**` must be a whole path segment", i, 'use "/a/**/b" for any depth, or "*" within one name');
+
+  private fail(message: string, index: number, hint?: string): never {
+    throw new GlobError(message, this.offset(index), hint);
+  }
+
+  parse(): Node[] {
+    const { glob, chars } = this;
+    if (chars[0] !== "/") this.fail("glob must start with `/`", 0, `cluster paths are absolute: write "/${glob}", or "/**/${glob}" to match at any depth`);
+    if (chars.length > 1 && chars[chars.length - 1] === "/") this.fail("glob must not end with `/`", chars.length - 1, `write "${glob}**" to match everything under that directory`);
+    return this.sequence(false);
+  }
+
+  /** Nodes up to the end, or (inside braces) up to the next unescaped `,` or `}`. */
+  private sequence(inBraces: boolean): Node[] {
+    const c = this.chars;
+    const out: Node[] = [];
+    while (this.i < c.length) {
+      const ch = c[this.i];
+      if (inBraces && (ch === "," || ch === "}")) return out;
+      if (ch === "*" && c[this.i + 1] === "*") {
+        const segmentStart = c[this.i - 1] === "/";
+        const atEnd = this.i + 2 === c.length;
+        if (!segmentStart || !(atEnd || c[this.i + 2] === "/")) this.fail("`**` must be a whole path segment", this.i, 'use "/a/**/b" for any depth, or "*" within one name');
+        // "/**/**" means the same as "/**": repeats would only add states.
+        while (out[out.length - 1]?.kind === "segments") out.pop();
+        if (atEnd) {
+          out.pop(); // the "/" before "**" becomes part of the optional tail
+          out.push({ kind: "tail" });
+          this.i += 2;
+        } else {
+          out.push({ kind: "segments" });
+          this.i += 3;
+        }
+        continue;
       }
-      if (i + 2 === glob.length) {
-        // Trailing "/**": the directory itself and everything below it. The "/" before was
-        // already emitted; make it optional together with the rest.
-        out = out.slice(0, -1) + "(?:/.*)?";
-        i += 2;
+      this.i++;
+      if (ch === "*") out.push({ kind: "star" });
+      else if (ch === "?") out.push({ kind: "any" });
+      else if (ch === "[") out.push(this.charClass(this.i - 1));
+      else if (ch === "]") this.fail("`]` without a matching `[`", this.i - 1, "write `\\]` for a literal bracket");
+      else if (ch === "{") out.push(this.alternatives(this.i - 1));
+      else if (ch === "}") this.fail("`}` without a matching `{`", this.i - 1, "write `\\}` for a literal brace");
+      else if (ch === "\\") {
+        if (this.i >= c.length) this.fail("glob ends with a lone `\\`", this.i - 1, "write `\\\\` for a literal backslash");
+        out.push({ kind: "char", ch: c[this.i++] });
+      } else out.push({ kind: "char", ch });
+    }
+    return out;
+  }
+
+  private alternatives(open: number): Node {
+    const options: Node[][] = [];
+    for (;;) {
+      options.push(this.sequence(true));
+      if (this.i >= this.chars.length) this.fail("`{` is never closed", open, "close it with `}`, as in {jpg,png}");
+      if (this.chars[this.i++] === "}") return { kind: "alt", options };
+    }
+  }
+
+  private charClass(open: number): Node {
+    const c = this.chars;
+    let negate = false;
+    if (c[this.i] === "!" || c[this.i] === "^") {
+      negate = true;
+      this.i++;
+    }
+    const ranges: Array<[number, number]> = [];
+    let first = true;
+    for (;;) {
+      if (this.i >= c.length) this.fail("`[` is never closed", open, "close it with `]`, or write `\\[` for a literal bracket");
+      if (c[this.i] === "]" && !first) {
+        this.i++;
+        return { kind: "class", ranges, negate };
+      }
+      first = false; // a leading "]" is a member, as in shells
+      const lo = this.classChar();
+      if (c[this.i] === "-" && this.i + 1 < c.length && c[this.i + 1] !== "]") {
+        const at = this.i - 1;
+        this.i++;
+        const hi = this.classChar();
+        if (hi < lo) this.fail(`range \`${String.fromCodePoint(lo)}-${String.fromCodePoint(hi)}\` is backwards`, at, `write \`${String.fromCodePoint(hi)}-${String.fromCodePoint(lo)}\``);
+        ranges.push([lo, hi]);
       } else {
-        // "/**/": zero or more whole segments. The leading "/" was emitted already.
-        out += "(?:[^/]*/)*";
-        i += 3;
+        ranges.push([lo, lo]);
       }
-      continue;
     }
-    if (ch === "*") {
-      out += "[^/]*";
-    } else if (ch === "?") {
-      out += "[^/]";
-    } else if (ch === "[") {
-      const close = classEnd(glob, i);
-      out += compileClass(glob.slice(i + 1, close), i + 1);
-      i = close + 1;
-      continue;
-    } else if (ch === "]") {
-      throw new GlobError("`]` without a matching `[`", i, "write `\\]` for a literal bracket");
-    } else if (ch === "{") {
-      braces.push(i);
-      out += "(?:";
-    } else if (ch === "}") {
-      if (braces.length === 0) throw new GlobError("`}` without a matching `{`", i, "write `\\}` for a literal brace");
-      braces.pop();
-      out += ")";
-    } else if (ch === "," && braces.length > 0) {
-      out += "|";
-    } else if (ch === "\\") {
-      if (i + 1 >= glob.length) throw new GlobError("glob ends with a lone `\\`", i, "write `\\\\` for a literal backslash");
-      out += literal(glob[i + 1]);
-      i += 2;
-      continue;
-    } else {
-      out += literal(ch);
+  }
+
+  private classChar(): number {
+    const c = this.chars;
+    if (c[this.i] === "/") this.fail("`/` cannot appear inside `[...]`", this.i, "a character class matches one character of a name");
+    if (c[this.i] === "\\" && this.i + 1 < c.length) this.i++;
+    return c[this.i++].codePointAt(0)!;
+  }
+}
+
+// The automaton: instructions that consume one character, or jump without consuming.
+type Op =
+  | { op: "char"; ch: string }
+  | { op: "name" } // any character but "/"
+  | { op: "anything" } // any character
+  | { op: "class"; ranges: Array<[number, number]>; negate: boolean }
+  | { op: "split"; to: [number, number] }
+  | { op: "jump"; to: number }
+  | { op: "match" };
+
+function emit(nodes: Node[], prog: Op[]): void {
+  for (const node of nodes) {
+    switch (node.kind) {
+      case "char":
+        prog.push({ op: "char", ch: node.ch });
+        break;
+      case "any":
+        prog.push({ op: "name" });
+        break;
+      case "class":
+        prog.push({ op: "class", ranges: node.ranges, negate: node.negate });
+        break;
+      case "star":
+        loop(prog, { op: "name" });
+        break;
+      case "tail": {
+        const split = prog.push({ op: "split", to: [0, 0] }) - 1;
+        prog.push({ op: "char", ch: "/" });
+        loop(prog, { op: "anything" });
+        (prog[split] as { to: [number, number] }).to = [split + 1, prog.length];
+        break;
+      }
+      case "segments": {
+        const top = prog.push({ op: "split", to: [0, 0] }) - 1;
+        loop(prog, { op: "name" });
+        prog.push({ op: "char", ch: "/" }, { op: "jump", to: top });
+        (prog[top] as { to: [number, number] }).to = [top + 1, prog.length];
+        break;
+      }
+      case "alt": {
+        const exits: number[] = [];
+        node.options.forEach((option, k) => {
+          const last = k === node.options.length - 1;
+          const split = last ? -1 : prog.push({ op: "split", to: [0, 0] }) - 1;
+          emit(option, prog);
+          if (!last) {
+            exits.push(prog.push({ op: "jump", to: 0 }) - 1);
+            (prog[split] as { to: [number, number] }).to = [split + 1, prog.length];
+          }
+        });
+        for (const exit of exits) (prog[exit] as { to: number }).to = prog.length;
+        break;
+      }
     }
-    i++;
   }
-  if (braces.length > 0) throw new GlobError("`{` is never closed", braces[braces.length - 1], "close it with `}`, as in {jpg,png}");
-  return new RegExp(`^${out}$`, "s");
 }
 
-function classEnd(glob: string, open: number): number {
-  let j = open + 1;
-  if (glob[j] === "!" || glob[j] === "^") j++;
-  if (glob[j] === "]") j++; // a leading "]" is a literal member, as in shells
-  while (j < glob.length && glob[j] !== "]") {
-    if (glob[j] === "/") throw new GlobError("`/` cannot appear inside `[...]`", j, "a character class matches one character of a name");
-    if (glob[j] === "\\") j++;
-    j++;
-  }
-  if (j >= glob.length) throw new GlobError("`[` is never closed", open, "close it with `]`, or write `\\[` for a literal bracket");
-  return j;
+/** Zero or more of `step`. */
+function loop(prog: Op[], step: Op): void {
+  const split = prog.push({ op: "split", to: [0, 0] }) - 1;
+  prog.push(step, { op: "jump", to: split });
+  (prog[split] as { to: [number, number] }).to = [split + 1, prog.length];
 }
 
-function compileClass(body: string, bodyOffset: number): string {
-  let negate = false;
-  let k = 0;
-  if (body[0] === "!" || body[0] === "^") {
-    negate = true;
-    k = 1;
-  }
-  let members = "";
-  while (k < body.length) {
-    let ch = body[k];
-    if (ch === "\\") ch = body[++k];
-    if (body[k + 1] === "-" && k + 2 < body.length) {
-      const escapedHi = body[k + 2] === "\\" && k + 3 < body.length;
-      const hi = escapedHi ? body[k + 3] : body[k + 2];
-      const next = escapedHi ? k + 4 : k + 3;
-      if (hi < ch) throw new GlobError(`range \`${ch}-${hi}\` is backwards`, bodyOffset + k, `write \`${hi}-${ch}\``);
-      members += `${escapeInClass(ch)}-${escapeInClass(hi)}`;
-      k = next;
-      continue;
+function consumes(op: Op, ch: string): boolean {
+  switch (op.op) {
+    case "char":
+      return op.ch === ch;
+    case "name":
+      return ch !== "/";
+    case "anything":
+      return true;
+    case "class": {
+      if (ch === "/") return false;
+      const code = ch.codePointAt(0)!;
+      return op.ranges.some(([lo, hi]) => code >= lo && code <= hi) !== op.negate;
     }
-    members += escapeInClass(ch);
-    k++;
+    default:
+      return false;
   }
-  // A class never matches "/" even when negated: it matches one character of a name.
-  return negate ? `[^/${members}]` : `(?!/)[${members}]`;
 }
 
-function escapeInClass(ch: string): string {
-  return /[\\\]^-]/.test(ch) ? `\\${ch}` : ch;
+class Automaton implements GlobMatcher {
+  constructor(
+    readonly glob: string,
+    private readonly prog: Op[],
+  ) {}
+
+  test(path: string): boolean {
+    const prog = this.prog;
+    const seen = new Int32Array(prog.length).fill(-1);
+    let current: number[] = [];
+    let step = 0;
+    const add = (list: number[], pc: number) => {
+      // Follow jumps and splits now, so `list` holds only consuming ops and "match".
+      const stack = [pc];
+      while (stack.length > 0) {
+        const at = stack.pop()!;
+        if (seen[at] === step) continue;
+        seen[at] = step;
+        const op = prog[at];
+        if (op.op === "jump") stack.push(op.to);
+        else if (op.op === "split") stack.push(op.to[1], op.to[0]);
+        else list.push(at);
+      }
+    };
+    add(current, 0);
+    for (const ch of path) {
+      step++;
+      const next: number[] = [];
+      for (const pc of current) if (consumes(prog[pc], ch)) add(next, pc + 1);
+      if (next.length === 0) return false;
+      current = next;
+    }
+    return current.some((pc) => prog[pc].op === "match");
+  }
 }
 
-/** True if `path` (a cluster path starting with "/") matches one of `globs`. */
-export function matchesAny(patterns: readonly RegExp[], path: string): boolean {
-  return patterns.some((re) => re.test(path));
+/** Compiles `glob`, or throws GlobError pointing at the bad character. */
+export function compileGlob(glob: string): GlobMatcher {
+  const prog: Op[] = [];
+  emit(new GlobParser(glob).parse(), prog);
+  prog.push({ op: "match" });
+  return new Automaton(glob, prog);
+}
+
+/** True if `path` (a cluster path starting with "/") matches one of the compiled globs. */
+export function matchesAny(globs: readonly GlobMatcher[], path: string): boolean {
+  return globs.some((g) => g.test(path));
 }

@@ -19,7 +19,7 @@ export {
 export { parsePodConfig, POD_DEFAULTS, POD_ROLES, DEFAULT_PORT, type PodConfig, type PodRole } from "./pod.js";
 export { loadClusterConfig, loadPodConfig, checkConfigFile, type CheckedConfig } from "./load.js";
 export { compileRules, type EffectiveRule } from "./rules.js";
-export { compileGlob, matchesAny, GlobError } from "./glob.js";
+export { compileGlob, matchesAny, GlobError, type GlobMatcher } from "./glob.js";
 export { parseDuration, formatDuration, parseSize, formatSize, UnitError } from "./units.js";
 export { parseHostPort, formatHostPort, type HostPort } from "./types.js";
 export { renderClusterConfig, renderPodConfig } from "./render.js";

@@ -28,11 +28,11 @@ export function compileRules(cfg: ClusterConfig): (path: string) => EffectiveRul
     nocache: false,
     keep: false,
   };
-  const compiled = cfg.rules.map((rule) => ({ re: compileGlob(rule.path), rule }));
+  const compiled = cfg.rules.map((rule) => ({ glob: compileGlob(rule.path), rule }));
   if (compiled.length === 0) return () => ({ ...base });
   return (path: string) => {
     const out = { ...base };
-    for (const { re, rule } of compiled) if (re.test(path)) apply(out, rule);
+    for (const { glob, rule } of compiled) if (glob.test(path)) apply(out, rule);
     return out;
   };
 }
