@@ -5,10 +5,12 @@
 // Unlike a shell, `*` also matches names starting with a dot: cluster rules are about data,
 // and hiding dotfiles from a rule would be a surprise.
 //
-// Why not a RegExp: a glob such as "/*a*a*a*a*a*a*a*ab" becomes a backtracking regex that
-// took 40 s on one 60-character name, and wormhole.toml comes from peers. Matching here
-// simulates all automaton states at once (Thompson), so a test costs at most
-// (path length × glob length) steps whatever the glob.
+// Two ways to match. Most globs become a RegExp (fast: about 0.1 µs a path). But a glob
+// such as "/*a*a*a*a*a*a*a*ab" makes a backtracking RegExp take 40 s on one 60-character
+// name, and wormhole.toml comes from peers. Globs that could backtrack like that (two
+// `*` in one segment, or more than one `**`) run on an automaton that simulates all its
+// states at once (Thompson): at most (path length × glob length) steps whatever the glob.
+// Both come from the same parse; a test checks that they agree.
 
 /** A glob that cannot be compiled; `offset` is the index in the glob where the problem is. */
 export class GlobError extends Error {
@@ -267,10 +269,71 @@ class Automaton implements GlobMatcher {
   }
 }
 
-/** Compiles `glob`, or throws GlobError pointing at the bad character. */
+/**
+ * Could a backtracking RegExp for these nodes take super-linear time? Yes when one path
+ * segment holds two unbounded `*` (they can split a name many ways) or when more than one
+ * `**` exists (they can split the directories many ways). Stars inside braces count.
+ */
+function couldBacktrack(nodes: Node[]): boolean {
+  let globstars = 0;
+  let starsInSegment = 0;
+  const visit = (list: Node[]): boolean => {
+    for (const node of list) {
+      if (node.kind === "segments" || node.kind === "tail") {
+        globstars++;
+        starsInSegment = 0;
+      } else if (node.kind === "char" && node.ch === "/") starsInSegment = 0;
+      else if (node.kind === "star") starsInSegment++;
+      else if (node.kind === "alt") {
+        for (const option of node.options) if (visit(option)) return true;
+      }
+      if (globstars > 1 || starsInSegment > 1) return true;
+    }
+    return false;
+  };
+  return visit(nodes);
+}
+
+function regexSource(nodes: Node[]): string {
+  return nodes
+    .map((node) => {
+      switch (node.kind) {
+        case "char":
+          return node.ch.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        case "any":
+          return "[^/]";
+        case "star":
+          return "[^/]*";
+        case "segments":
+          return "(?:[^/]*/)*";
+        case "tail":
+          return "(?:/.*)?";
+        case "class": {
+          const members = node.ranges.map(([lo, hi]) => (lo === hi ? `\\u{${lo.toString(16)}}` : `\\u{${lo.toString(16)}}-\\u{${hi.toString(16)}}`)).join("");
+          // A class never matches "/", even negated: it matches one character of a name.
+          return node.negate ? `[^/${members}]` : `(?!/)[${members}]`;
+        }
+        case "alt":
+          return `(?:${node.options.map(regexSource).join("|")})`;
+      }
+    })
+    .join("");
+}
+
+/** Compiles `glob` (see the top of this file), or throws GlobError pointing at the bad character. */
 export function compileGlob(glob: string): GlobMatcher {
+  return compileWith(glob, "auto");
+}
+
+/** For tests: force one of the two matchers. */
+export function compileWith(glob: string, engine: "auto" | "regex" | "automaton"): GlobMatcher {
+  const nodes = new GlobParser(glob).parse();
+  if (engine === "regex" || (engine === "auto" && !couldBacktrack(nodes))) {
+    const re = new RegExp(`^${regexSource(nodes)}$`, "su");
+    return { glob, test: (path) => re.test(path) };
+  }
   const prog: Op[] = [];
-  emit(new GlobParser(glob).parse(), prog);
+  emit(nodes, prog);
   prog.push({ op: "match" });
   return new Automaton(glob, prog);
 }

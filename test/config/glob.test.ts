@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { compileGlob, GlobError } from "../../src/config/index.js";
+import { compileWith } from "../../src/config/glob.js";
 
 const matches = (glob: string, path: string) => compileGlob(glob).test(path);
 
@@ -96,4 +98,41 @@ test("glob: agrees with a reference regex on simple globs", () => {
   const globs = ["/a*", "/*.txt", "/a?c/*", "/*/*/x", "/x*y*z"];
   const paths = ["/a", "/abc", "/a.txt", "/abc/d", "/q/r/x", "/xyz", "/x/y/z", "/xaybz", "/.txt", "/a/b.txt"];
   for (const g of globs) for (const p of paths) assert.equal(compileGlob(g).test(p), toRegex(g).test(p), `${g} on ${p}`);
+});
+
+test("glob: the RegExp and the automaton agree on random globs and paths", () => {
+  const globArb = fc
+    .array(fc.constantFrom("/", "a", "b", ".", "*", "?", "**", "/**/", "[ab]", "[!a]", "[a-c]", "{a,b*}", "{,x/}", "\\*"), { minLength: 1, maxLength: 8 })
+    .map((parts) => "/" + parts.join(""));
+  const pathArb = fc.array(fc.constantFrom("/", "a", "b", "c", ".", "x", "*"), { maxLength: 12 }).map((parts) => "/" + parts.join(""));
+  let compared = 0;
+  fc.assert(
+    fc.property(globArb, fc.array(pathArb, { minLength: 1, maxLength: 10 }), (glob, paths) => {
+      let regex, automaton;
+      try {
+        regex = compileWith(glob, "regex");
+        automaton = compileWith(glob, "automaton");
+      } catch (e) {
+        if (e instanceof GlobError) return;
+        throw e;
+      }
+      for (const path of paths) {
+        compared++;
+        assert.equal(automaton.test(path), regex.test(path), `${glob} on ${path}`);
+      }
+    }),
+    { numRuns: 2000 },
+  );
+  assert.ok(compared > 5000, `only ${compared} comparisons`);
+});
+
+test("glob: typical globs take the fast RegExp path", () => {
+  const paths = Array.from({ length: 20_000 }, (_, i) => `/projects/p${i % 50}/src/dir${i % 7}/file-${i}.${i % 3 ? "c" : "tmp"}`);
+  const glob = compileGlob("/**/*.{tmp,swp}");
+  const started = process.hrtime.bigint();
+  let hits = 0;
+  for (const p of paths) if (glob.test(p)) hits++;
+  const perPathUs = Number(process.hrtime.bigint() - started) / 1e3 / paths.length;
+  assert.equal(hits, Math.ceil(paths.length / 3));
+  assert.ok(perPathUs < 5, `${perPathUs.toFixed(2)} µs per path`);
 });
