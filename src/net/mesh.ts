@@ -138,7 +138,11 @@ export class Mesh {
     if (!this.running) return;
     this.running = false;
     clearInterval(this.presenceTimer);
-    for (const d of this.dialers.values()) this.stopDialer(d);
+    // Dialers stay registered (a restarted mesh redials them); only their timers and sockets go.
+    for (const d of this.dialers.values()) {
+      clearTimeout(d.timer);
+      d.timer = undefined;
+    }
     const closing = [...this.sockets].map((s) => closeAndWait(s, CLOSE_GOING_AWAY, "pod stopping"));
     const server = this.server;
     this.server = undefined;

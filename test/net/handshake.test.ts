@@ -6,7 +6,9 @@ import { Channel } from "../../src/net/frame.js";
 import { generateIdentity } from "../../src/net/identity.js";
 import { createInvite } from "../../src/net/invite.js";
 import type { Mesh } from "../../src/net/mesh.js";
-import { CLUSTER, Members, channelsOf, makeMesh, rawClient, recordingLog, waitFor } from "./helpers.js";
+import { CLUSTER, Members, channelsOf, stopAllMeshes, makeMesh, rawClient, recordingLog, waitFor } from "./helpers.js";
+
+after(stopAllMeshes); // the shared listener lives for the whole first suite
 
 describe("handshake against a live listener holding namespace data", () => {
   const members = new Members();

@@ -44,10 +44,18 @@ export function recordingLog(): Log & { lines: string[] } {
   return log;
 }
 
+const liveMeshes = new Set<Mesh>();
+
+/** afterEach hook: a failed test must not leave sockets that keep the runner alive. */
+export async function stopAllMeshes(): Promise<void> {
+  await Promise.all([...liveMeshes].map((m) => m.stop()));
+  liveMeshes.clear();
+}
+
 export function makeMesh(o: Omit<Partial<MeshOptions>, "listen"> & { identity?: Identity; members: Members; listen?: string | null }): Mesh {
   const identity = o.identity ?? generateIdentity();
   o.members.add(identity);
-  return new Mesh({
+  const mesh = new Mesh({
     identity,
     cluster: CLUSTER,
     role: o.role ?? "full",
@@ -58,6 +66,8 @@ export function makeMesh(o: Omit<Partial<MeshOptions>, "listen"> & { identity?: 
     backoff: o.backoff ?? { initialMs: 50, maxMs: 500 },
     handshakeTimeoutMs: o.handshakeTimeoutMs ?? 2000,
   });
+  liveMeshes.add(mesh);
+  return mesh;
 }
 
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {

@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { afterEach, test } from "node:test";
 import { generateIdentity } from "../../src/net/identity.js";
-import { Members, makeMesh, recordingLog, sleep, waitFor } from "./helpers.js";
+import { Members, stopAllMeshes, makeMesh, recordingLog, sleep, waitFor } from "./helpers.js";
+
+afterEach(stopAllMeshes);
 
 test("simultaneous dials produce exactly one connection, kept stable", async () => {
   for (let round = 0; round < 5; round++) {
