@@ -50,7 +50,19 @@ export class SourceMap {
       }).document();
     } catch (e) {
       if (!(e instanceof StopScan)) throw e;
+      this.stoppedAt = Math.min(e.at, text.length);
+      this.tooDeep = e.tooDeep;
     }
+  }
+
+  /** Where the text stopped being TOML the scanner can follow; undefined if it read it all. */
+  stoppedAt: number | undefined;
+  /** True if it stopped because values nest more than MAX_NESTING levels. */
+  tooDeep = false;
+
+  /** Line and column of a character offset. */
+  locationOf(offset: number): Location {
+    return this.location([offset, offset + 1]);
   }
 
   /** Every path found, in file order. */
@@ -84,8 +96,18 @@ export class SourceMap {
   }
 }
 
-/** The text is not valid TOML from here on: stop scanning, keep what was found. */
-class StopScan extends Error {}
+/** The text is not valid TOML from `at` on (or nests too deeply): stop, keep what was found. */
+class StopScan extends Error {
+  constructor(
+    readonly at: number,
+    readonly tooDeep = false,
+  ) {
+    super("stop");
+  }
+}
+
+/** Arrays and inline tables nested deeper than this are refused (the scanner recurses). */
+export const MAX_NESTING = 64;
 
 type Span = [start: number, end: number];
 type Recorder = (path: KeyPath, key: Span, value: Span) => void;
@@ -115,7 +137,7 @@ class Scanner {
    * unclosed "[" or "{". Every other step consumes a character or throws StopScan.
    */
   private notAtEnd(): void {
-    if (this.pos >= this.s.length) throw new StopScan();
+    if (this.pos >= this.s.length) throw new StopScan(this.pos);
   }
 
   private header(): KeyPath {
@@ -124,7 +146,7 @@ class Scanner {
     this.pos += isArray ? 2 : 1;
     const names = this.key().map(([name]) => name);
     this.skipSpaces();
-    if (!this.s.startsWith(isArray ? "]]" : "]", this.pos)) throw new StopScan();
+    if (!this.s.startsWith(isArray ? "]]" : "]", this.pos)) throw new StopScan(this.pos);
     this.pos += isArray ? 2 : 1;
     const span: Span = [start, this.pos];
     const path = this.resolve(names);
@@ -157,7 +179,7 @@ class Scanner {
   private keyValue(table: KeyPath): void {
     const parts = this.key();
     this.skipSpaces();
-    if (this.s[this.pos] !== "=") throw new StopScan();
+    if (this.s[this.pos] !== "=") throw new StopScan(this.pos);
     this.pos++;
     this.skipSpaces();
     const keySpan: Span = [parts[0][1], parts[parts.length - 1][2]];
@@ -185,7 +207,7 @@ class Scanner {
       } else {
         while (this.pos < this.s.length && BARE_KEY.test(this.s[this.pos])) this.pos++;
         name = this.s.slice(start, this.pos);
-        if (name === "") throw new StopScan();
+        if (name === "") throw new StopScan(this.pos);
       }
       parts.push([name, start, this.pos]);
       this.skipSpaces();
@@ -208,6 +230,7 @@ class Scanner {
 
   private value(path: KeyPath): Span {
     const start = this.pos;
+    if (path.length > MAX_NESTING) throw new StopScan(this.pos, true);
     const c = this.s[this.pos];
     if (c === '"' || c === "'") {
       this.skipString();
@@ -222,7 +245,7 @@ class Scanner {
         this.record([...path, index], [itemStart, itemSpan[1]], itemSpan);
         this.skipBlank(true);
         if (this.s[this.pos] === ",") this.pos++;
-        else if (this.s[this.pos] !== "]") throw new StopScan();
+        else if (this.s[this.pos] !== "]") throw new StopScan(this.pos);
       }
       this.pos++;
     } else if (c === "{") {
@@ -234,14 +257,14 @@ class Scanner {
         this.keyValue(path);
         this.skipBlank(false);
         if (this.s[this.pos] === ",") this.pos++;
-        else if (this.s[this.pos] !== "}") throw new StopScan();
+        else if (this.s[this.pos] !== "}") throw new StopScan(this.pos);
       }
       this.pos++;
     } else {
       while (this.pos < this.s.length && !",]}#\r\n".includes(this.s[this.pos])) this.pos++;
       let end = this.pos;
       while (end > start && /\s/.test(this.s[end - 1])) end--;
-      if (end === start) throw new StopScan();
+      if (end === start) throw new StopScan(this.pos);
       return [start, end];
     }
     return [start, this.pos];
@@ -252,7 +275,7 @@ class Scanner {
     if (this.s.startsWith(q.repeat(3), this.pos)) {
       let j = this.pos + 3;
       while (j < this.s.length && !this.s.startsWith(q.repeat(3), j)) j += q === '"' && this.s[j] === "\\" ? 2 : 1;
-      if (j >= this.s.length) throw new StopScan();
+      if (j >= this.s.length) throw new StopScan(this.pos);
       // Up to two quotes may directly precede the closing delimiter ('a""""' is valid TOML).
       let end = j + 3;
       while (this.s[end] === q && end - j < 5) end++;
@@ -261,7 +284,7 @@ class Scanner {
     }
     this.pos++;
     while (this.pos < this.s.length && this.s[this.pos] !== q && this.s[this.pos] !== "\n") this.pos += q === '"' && this.s[this.pos] === "\\" ? 2 : 1;
-    if (this.s[this.pos] !== q) throw new StopScan();
+    if (this.s[this.pos] !== q) throw new StopScan(this.pos);
     this.pos++;
   }
 

@@ -158,7 +158,7 @@ export function size(min: number): ValueType<number> {
       } catch (e) {
         throw fromUnitError(e, "bad-size");
       }
-      if (bytes < min) throw new ValueProblem("out-of-range", `${show(raw)} is too small`, `at least ${min} bytes`);
+      if (bytes < min) throw new ValueProblem("out-of-range", `${show(raw)} is too small`, `a size of at least ${min} byte${min === 1 ? "" : "s"}`);
       return bytes;
     },
   };

@@ -198,3 +198,29 @@ test("error: key names that would reach JavaScript built-ins are refused before 
   assert.equal((Object.prototype.toString as unknown as Record<string, unknown>).smuggled, undefined);
   assert.throws(() => parsePodConfig('[pod]\nname = "n"\ndata_dir = "/d"\nvalueOf = 1\n', POD_FILE), (e: unknown) => e instanceof ConfigError && e.key === "pod.valueOf" && e.line === 4);
 });
+
+test("error: deeply nested values are a clear error, not a stack overflow", () => {
+  for (const text of ["a = " + "[".repeat(100_000) + "]".repeat(100_000) + "\n", '[cluster]\nname = "a"\nx = ' + "{b=".repeat(100_000) + "1" + "}".repeat(100_000) + "\n"]) {
+    assert.throws(
+      () => parseClusterConfig(text, CLUSTER_FILE),
+      (e: unknown) => e instanceof ConfigError && e.code === "syntax" && /nested more than 64 levels/.test(e.message) && e.line >= 1,
+    );
+  }
+});
+
+test("error: syntax errors are still reported at the parser's exact position", () => {
+  const cases: Array<[string, number]> = [
+    ['[cluster]\nname = "acme"\nredundancy = 2 3\nx = 1\n', 3],
+    ['[cluster]\nname = "acme\n', 2],
+    ['[cluster]\nname = "acme"\nadmins = ["a",\n', 4],
+    ['[cluster\nname = "acme"\n', 1],
+    ["[cluster]\nname = '''never closed\n", 2],
+  ];
+  for (const [text, line] of cases) {
+    assert.throws(
+      () => parseClusterConfig(text, CLUSTER_FILE),
+      (e: unknown) => e instanceof ConfigError && e.code === "syntax" && e.line === line && e.message.startsWith("error: TOML syntax error"),
+      JSON.stringify(text),
+    );
+  }
+});
