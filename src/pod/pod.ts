@@ -60,7 +60,7 @@ export class Pod {
   private readonly docSync: DocSync;
   private clusterConfig: ClusterConfig;
   private rules: (path: string) => EffectiveRule;
-  private pendingInvite: { url: string; claims: InviteClaims } | undefined;
+  private pendingInvite: PendingInvite | undefined;
   private placementCache: { key: string; placement: Placement } | undefined;
   private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0 } };
   private timers: NodeJS.Timeout[] = [];
@@ -77,7 +77,7 @@ export class Pod {
     chunks: ChunkStore;
     cache: ChunkCache;
     pool: HashPool;
-    pendingInvite: { url: string; claims: InviteClaims } | undefined;
+    pendingInvite: PendingInvite | undefined;
   }) {
     this.layout = parts.layout;
     this.podConfig = parts.podConfig;
@@ -213,7 +213,7 @@ export class Pod {
     this.announceSelf();
     this.updateDialTargets();
     if (this.pendingInvite) {
-      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.url });
+      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.token });
     }
     this.replicator.startPeriodic(REPLAN_INTERVAL_MS);
     this.every(REPLAN_INTERVAL_MS, () => this.refreshHealth());
@@ -330,7 +330,7 @@ export class Pod {
     if (this.pendingInvite) for (const a of this.pendingInvite.claims.addresses) targets.add(a);
     this.mesh.setDialTargets(targets);
     if (this.pendingInvite) {
-      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.url });
+      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.token });
     }
   }
 
@@ -508,14 +508,18 @@ export class Pod {
     this.log.info("drain complete: every file has its copies on other pods; this pod has left the cluster");
   }
 
+  /** What this pod last told its peers about itself (also shown for it in `wormhole pods`). */
+  presence: { role: string; usedBytes: number; capacityBytes: number; freeBytes: number } = { role: "full", usedBytes: 0, capacityBytes: 0, freeBytes: 0 };
+
   private async publishPresence(): Promise<void> {
     const disk = await statfs(this.layout.root).catch(() => undefined);
-    this.mesh.setPresence({
+    this.presence = {
       role: this.podConfig.pod.role,
       usedBytes: this.chunks.usedBytes,
       capacityBytes: this.podConfig.pod.storageLimitBytes ?? (disk ? disk.blocks * disk.bsize : 0),
       freeBytes: disk ? disk.bavail * disk.bsize : 0,
-    });
+    };
+    this.mesh.setPresence({ ...this.presence });
   }
 
   // ---- garbage collection ------------------------------------------------------------------
@@ -581,9 +585,15 @@ export class Pod {
   }
 }
 
-function readInvite(path: string): { url: string; claims: InviteClaims } {
-  const url = readFileSync(path, "utf8").trim();
-  return { url, claims: parseInviteUrl(url).claims };
+/** The invite a joining pod presents until it is a member (kept in the data directory). */
+interface PendingInvite {
+  token: string;
+  claims: InviteClaims;
+}
+
+function readInvite(path: string): PendingInvite {
+  const { token, claims } = parseInviteUrl(readFileSync(path, "utf8").trim());
+  return { token, claims };
 }
 
 /** Until a joining pod receives the cluster's config, it runs on the defaults. */
