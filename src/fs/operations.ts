@@ -1,0 +1,234 @@
+// POSIX operations of the mount, as async methods over the FileService. The FUSE callback
+// plumbing (errno conversion, logging) lives in fuse-ops.ts; everything here throws errors
+// that carry a POSIX code.
+import { constants } from "node:fs";
+import { basename } from "node:path";
+import type { StatLike, StatfsLike } from "fuse-native";
+import type { Entry, FileService, Owner } from "../pod/file-service.js";
+import type { Logger } from "../pod/log.js";
+import { FsError } from "./errno.js";
+import { OpenFiles, type OpenFile } from "./open-files.js";
+
+const TYPE_BITS = { file: constants.S_IFREG, dir: constants.S_IFDIR, symlink: constants.S_IFLNK } as const;
+/** libfuse renames an unlinked-but-open file to this name and unlinks it at the last close. */
+const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{16}$/;
+const O_ACCMODE = 3; // not in node:fs constants
+const NO_ID = 0xffffffff; // chown(-1) as fuse-native passes it: "leave unchanged"
+
+export class MountOperations {
+  readonly open: OpenFiles;
+  /** Unlinked files still open (libfuse's .fuse_hidden names): kept out of the namespace. */
+  private readonly hidden = new Map<string, Entry>();
+  private readonly owner: Owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
+  constructor(
+    private readonly files: FileService,
+    stagingDir: string,
+    private readonly log: Logger,
+  ) {
+    this.open = new OpenFiles(files, stagingDir);
+  }
+
+  // ---- attributes and directories ---------------------------------------------------------
+
+  async getattr(path: string): Promise<StatLike> {
+    const entry = this.entry(path);
+    const file = await this.open.fileOf(entry.inode);
+    return toStat(entry, file);
+  }
+
+  async readdir(path: string): Promise<{ names: string[]; stats: StatLike[] }> {
+    const dir = this.files.stat(path);
+    if (dir.kind !== "dir") throw new FsError("ENOTDIR", `${path}: not a directory`);
+    const children = this.files.readdir(path);
+    const names = [".", ".."];
+    const self = toStat(dir);
+    const stats = [self, self];
+    for (const child of children) {
+      names.push(child.name);
+      stats.push(toStat(child));
+    }
+    return { names, stats };
+  }
+
+  readlink(path: string): string {
+    return this.files.readlink(path);
+  }
+
+  async mkdir(path: string, mode: number): Promise<void> {
+    await this.files.mkdir(path, mode & 0o7777, this.owner);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    await this.files.rmdir(path);
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    await this.files.symlink(target, path, this.owner);
+  }
+
+  async unlink(path: string): Promise<void> {
+    if (this.hidden.delete(path)) return; // the last close of an unlinked file
+    await this.files.unlink(path);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    if (HIDDEN_NAME.test(basename(to))) {
+      // libfuse hides a file that is still open instead of unlinking it: for the namespace it
+      // is an unlink; the open handles keep reading their pinned version or OpenFile.
+      const entry = this.files.stat(from);
+      await this.files.unlink(from);
+      this.hidden.set(to, entry);
+      return;
+    }
+    await this.files.rename(from, to);
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    await this.files.setattr(path, { mode });
+  }
+
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    await this.files.setattr(path, { uid: uid === NO_ID ? undefined : uid, gid: gid === NO_ID ? undefined : gid });
+  }
+
+  /** atime is not stored (see docs/mount.md); mtime is, and an open file keeps it for its commit. */
+  async utimens(path: string, _atimeMs: number, mtimeMs: number): Promise<void> {
+    const entry = this.entry(path);
+    await this.files.setattr(path, { mtimeMs });
+    const file = await this.open.fileOf(entry.inode);
+    if (file) file.staged.mtimeMs = mtimeMs;
+  }
+
+  access(path: string, mode: number): void {
+    this.entry(path);
+    if (mode & constants.W_OK) this.files.assertWritable(path);
+  }
+
+  async statfs(): Promise<StatfsLike> {
+    const s = await this.files.statfs();
+    // statvfs fields are 32-bit in fuse-native: grow the fragment size until the counts fit.
+    let frsize = Math.max(4096, s.blockSize);
+    while (s.totalBytes / frsize >= 2 ** 32) frsize *= 2;
+    const files = Math.min(s.files, 2 ** 32 - 1);
+    return {
+      bsize: frsize,
+      frsize,
+      blocks: Math.floor(s.totalBytes / frsize),
+      bfree: Math.floor(s.freeBytes / frsize),
+      bavail: Math.floor(s.availableBytes / frsize),
+      files,
+      ffree: Math.min(s.freeFiles, files),
+      favail: Math.min(s.freeFiles, files),
+      fsid: 0,
+      flag: 0,
+      namemax: s.nameMax,
+    };
+  }
+
+  // ---- file content ---------------------------------------------------------------------
+
+  async create(path: string, mode: number): Promise<number> {
+    await this.files.createFile(path, mode & 0o7777, this.owner);
+    return this.open.open(this.files.stat(path), true);
+  }
+
+  async openFile(path: string, flags: number): Promise<number> {
+    const entry = this.entry(path);
+    const writable = (flags & O_ACCMODE) !== constants.O_RDONLY;
+    if (entry.kind === "dir" && writable) throw new FsError("EISDIR", `${path}: is a directory`);
+    if (writable) this.files.assertWritable(path);
+    return this.open.open(entry, writable);
+  }
+
+  async read(fd: number, target: Buffer, length: number, position: number): Promise<number> {
+    const handle = this.open.get(fd);
+    if (handle.file) return handle.file.staged.read(target, position, length);
+    const bytes = await handle.reader!.read(position, length);
+    bytes.copy(target);
+    return bytes.length;
+  }
+
+  async write(fd: number, data: Buffer, length: number, position: number): Promise<number> {
+    const handle = this.open.get(fd);
+    if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    return handle.file.staged.write(data.subarray(0, length), position);
+  }
+
+  async truncate(path: string, size: number): Promise<void> {
+    const entry = this.entry(path);
+    if (entry.kind === "dir") throw new FsError("EISDIR", `${path}: is a directory`);
+    this.files.assertWritable(path);
+    await this.open.withFile(entry, async (file, temporary) => {
+      await file.staged.truncate(size);
+      // A truncate by path is visible at once when no handle will commit it later.
+      if (temporary || file.writers === 0) await this.commit(file, path);
+    });
+  }
+
+  async ftruncate(fd: number, size: number): Promise<void> {
+    const handle = this.open.get(fd);
+    if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    await handle.file.staged.truncate(size);
+  }
+
+  /** close(2): the new version is in the namespace when close returns (close-to-open). */
+  async flush(path: string, fd: number): Promise<void> {
+    const handle = this.open.get(fd);
+    if (handle.writable && handle.file) await this.commit(handle.file, path);
+  }
+
+  /** fsync(2): commit, then wait for the write acknowledgement (write_ack). */
+  async fsync(path: string, fd: number): Promise<void> {
+    const handle = this.open.get(fd);
+    if (!handle.file) return;
+    if (handle.writable) await this.commit(handle.file, path);
+    await handle.file.acknowledged;
+  }
+
+  async release(path: string, fd: number): Promise<void> {
+    await this.open.release(fd, (file) => this.commit(file, path));
+  }
+
+  /** Commits every file still open for writing (unmount). */
+  async commitAll(): Promise<void> {
+    for (const file of await this.open.openForWriting()) {
+      await this.commit(file, file.path).catch((err: Error) => this.log.error(`${file.path}: could not save at unmount: ${err.message}`));
+    }
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  /** Makes the staged content a version, unless nothing changed or the file was unlinked. */
+  private async commit(file: OpenFile, path: string): Promise<void> {
+    file.path = path; // libfuse passes the current path: it follows renames made through the mount
+    if (!file.staged.dirty) return;
+    if (this.hidden.has(path)) return; // written after unlink: the data dies with the last close
+    await file.staged.snapshot(async (content, _size, mtimeMs) => {
+      const written = await this.files.commit(path, content, { mtimeMs });
+      file.acknowledged = this.files.acknowledge(written.version);
+      file.acknowledged.catch((err: Error) => this.log.warn(`${path}: version ${written.version} not acknowledged yet: ${err.message}`));
+    });
+  }
+
+  private entry(path: string): Entry {
+    return this.hidden.get(path) ?? this.files.stat(path);
+  }
+}
+
+function toStat(entry: Entry, open?: OpenFile): StatLike {
+  const size = open ? open.staged.size : entry.size;
+  const mtime = open ? open.staged.mtimeMs : entry.attr.mtimeMs;
+  return {
+    mode: TYPE_BITS[entry.kind] | (entry.attr.mode & 0o7777),
+    uid: entry.attr.uid,
+    gid: entry.attr.gid,
+    size: entry.kind === "symlink" ? Buffer.byteLength(entry.symlinkTarget ?? "") : size,
+    nlink: entry.kind === "dir" ? 2 : 1,
+    blksize: 128 * 1024,
+    blocks: Math.ceil(size / 512),
+    atime: mtime,
+    mtime,
+    ctime: Math.max(entry.attr.ctimeMs, mtime),
+  };
+}
