@@ -2,9 +2,11 @@
 // consistency (docs/mount.md has the reasons and the measured costs):
 //   entry_timeout / attr_timeout / negative_timeout = 0 by default: every lookup and stat
 //   asks the pod, so a file written on another pod is seen by the next open or stat.
-//   No kernel_cache/auto_cache: libfuse 2 then drops a file's page cache at every open.
+//   auto_cache (default on): a file's page cache survives an open only if its mtime and size
+//   are unchanged; CacheGuard makes sure a new version always changes one of them.
 // big_writes and the other libfuse-only options ride inside `fsname`, because fuse-native
 // joins that value into the -o string verbatim and has no option for them.
+import { mkdir, readdir, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { FileService } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
@@ -24,7 +26,7 @@ export interface MountOptions {
   defaultPermissions?: boolean;
   /** Seconds the kernel may cache names and attributes; 0 (default) = strict close-to-open. */
   attrTimeoutSec?: number;
-  /** Keep a file's page cache across opens while its mtime and size are unchanged. */
+  /** Keep a file's page cache across opens while its mtime and size are unchanged (default true). */
   autoCache?: boolean;
   debug?: boolean;
 }
@@ -40,7 +42,7 @@ export interface Mounted {
 export function fsnameWithOptions(options: Pick<MountOptions, "attrTimeoutSec" | "autoCache">): string {
   const t = options.attrTimeoutSec ?? 0;
   const extra = ["big_writes", `entry_timeout=${t}`, `attr_timeout=${t}`, `negative_timeout=${t}`];
-  if (options.autoCache) extra.push("auto_cache");
+  if (options.autoCache ?? true) extra.push("auto_cache");
   return ["wormhole", ...extra].join(",");
 }
 
@@ -48,6 +50,7 @@ export async function mountFileService(files: FileService, options: MountOptions
   const mountpoint = resolve(options.mountpoint);
   const log = options.log;
   await clearStaleMount(mountpoint, log);
+  await resetStaging(options.stagingDir, log);
   const operations = new MountOperations(files, options.stagingDir, log);
   const fuse = new WormholeFuse(
     mountpoint,
@@ -79,6 +82,17 @@ export async function mountFileService(files: FileService, options: MountOptions
       log.info(`unmounted ${mountpoint}`);
     },
   };
+}
+
+/**
+ * Staging files left by a crash hold writes that were never flushed (close or fsync never
+ * returned for them), so no application was told they were saved: they are discarded.
+ */
+async function resetStaging(stagingDir: string, log: Logger): Promise<void> {
+  const left = await readdir(stagingDir).catch(() => [] as string[]);
+  if (left.length > 0) log.warn(`discarding ${left.length} staging file(s) of writes never flushed before the last stop (${stagingDir})`);
+  await rm(stagingDir, { recursive: true, force: true });
+  await mkdir(stagingDir, { recursive: true });
 }
 
 function mountError(mountpoint: string, err: Error): Error {

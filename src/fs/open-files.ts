@@ -4,9 +4,10 @@
 // writing, every handle on that inode shares one OpenFile, so two handles see each other's
 // writes exactly as on a local disk. OpenFiles are keyed by inode, so a rename while open is
 // harmless.
-import type { FileService, Entry } from "../pod/file-service.js";
+import type { FileService, Entry, StoredVersion } from "../pod/file-service.js";
 import type { VersionReader } from "../store/index.js";
 import { FsError } from "./errno.js";
+import type { SequentialFeed } from "./sequential-feed.js";
 import { StagedFile } from "./staged-file.js";
 
 export class OpenFile {
@@ -14,6 +15,9 @@ export class OpenFile {
   writers = 0;
   /** Acknowledgement (write_ack) of the last version committed from this file. */
   acknowledged: Promise<void> = Promise.resolve();
+  /** Front-to-back writes streamed into the chunker as they arrive, and the version it yields. */
+  feed: SequentialFeed | undefined;
+  streamed: Promise<StoredVersion> | undefined;
 
   constructor(
     readonly inode: string,
@@ -111,12 +115,7 @@ export class OpenFiles {
   private startWriting(entry: Entry): Promise<OpenFile> {
     const pending = (async () => {
       const base = entry.size > 0 ? await this.service.openVersion(entry.version) : undefined;
-      try {
-        return new OpenFile(entry.inode, entry.path, await StagedFile.create(this.stagingDir, base, entry.attr.mtimeMs));
-      } catch (err) {
-        base?.close();
-        throw err;
-      }
+      return new OpenFile(entry.inode, entry.path, StagedFile.in(this.stagingDir, base, entry.attr.mtimeMs));
     })();
     this.files.set(entry.inode, pending);
     pending.catch(() => this.files.delete(entry.inode));

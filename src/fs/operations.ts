@@ -4,10 +4,12 @@
 import { constants } from "node:fs";
 import { basename } from "node:path";
 import type { StatLike, StatfsLike } from "fuse-native";
-import type { Entry, FileService, Owner } from "../pod/file-service.js";
+import type { Entry, FileService, Owner, StoredVersion } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
+import { CacheGuard } from "./cache-guard.js";
 import { FsError } from "./errno.js";
 import { OpenFiles, type OpenFile } from "./open-files.js";
+import { SequentialFeed } from "./sequential-feed.js";
 
 const TYPE_BITS = { file: constants.S_IFREG, dir: constants.S_IFDIR, symlink: constants.S_IFLNK } as const;
 /** libfuse renames an unlinked-but-open file to this name and unlinks it at the last close. */
@@ -19,6 +21,7 @@ export class MountOperations {
   readonly open: OpenFiles;
   /** Unlinked files still open (libfuse's .fuse_hidden names): kept out of the namespace. */
   private readonly hidden = new Map<string, Entry>();
+  private readonly cacheGuard = new CacheGuard();
   private readonly owner: Owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
   constructor(
@@ -34,7 +37,9 @@ export class MountOperations {
   async getattr(path: string): Promise<StatLike> {
     const entry = this.entry(path);
     const file = await this.open.fileOf(entry.inode);
-    return toStat(entry, file);
+    const stat = toStat(entry, file);
+    if (entry.kind === "file" && !file) stat.mtime = this.cacheGuard.mtime(entry.inode, entry.version, entry.size, entry.attr.mtimeMs);
+    return stat;
   }
 
   async readdir(path: string): Promise<{ names: string[]; stats: StatLike[] }> {
@@ -152,7 +157,11 @@ export class MountOperations {
   async write(fd: number, data: Buffer, length: number, position: number): Promise<number> {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
-    return handle.file.staged.write(data.subarray(0, length), position);
+    const bytes = data.subarray(0, length);
+    const fed = this.feed(handle.file, bytes, position);
+    const written = await handle.file.staged.write(bytes, position);
+    await fed;
+    return written;
   }
 
   async truncate(path: string, size: number): Promise<void> {
@@ -160,6 +169,7 @@ export class MountOperations {
     if (entry.kind === "dir") throw new FsError("EISDIR", `${path}: is a directory`);
     this.files.assertWritable(path);
     await this.open.withFile(entry, async (file, temporary) => {
+      file.feed?.abort("truncate");
       await file.staged.truncate(size);
       // A truncate by path is visible at once when no handle will commit it later.
       if (temporary || file.writers === 0) await this.commit(file, path);
@@ -169,6 +179,7 @@ export class MountOperations {
   async ftruncate(fd: number, size: number): Promise<void> {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    handle.file.feed?.abort("truncate");
     await handle.file.staged.truncate(size);
   }
 
@@ -203,12 +214,57 @@ export class MountOperations {
   private async commit(file: OpenFile, path: string): Promise<void> {
     file.path = path; // libfuse passes the current path: it follows renames made through the mount
     if (!file.staged.dirty) return;
-    if (this.hidden.has(path)) return; // written after unlink: the data dies with the last close
-    await file.staged.snapshot(async (content, _size, mtimeMs) => {
-      const written = await this.files.commit(path, content, { mtimeMs });
-      file.acknowledged = this.files.acknowledge(written.version);
-      file.acknowledged.catch((err: Error) => this.log.warn(`${path}: version ${written.version} not acknowledged yet: ${err.message}`));
+    if (this.hidden.has(path)) {
+      file.feed?.abort("file unlinked");
+      return; // written after unlink: the data dies with the last close
+    }
+    await file.staged.snapshot(async (content, size, mtimeMs) => {
+      const stored = (await this.takeStreamed(file, size)) ?? (await this.files.store(content));
+      await this.files.record(path, stored, { mtimeMs });
+      const version = stored.written.version;
+      file.acknowledged = this.files.acknowledge(version);
+      file.acknowledged.catch((err: Error) => this.log.warn(`${path}: version ${version} not acknowledged yet: ${err.message}`));
     });
+  }
+
+  /**
+   * Starts streaming a file written from offset 0 of an empty file into the chunker, and
+   * keeps feeding it while writes stay sequential (see sequential-feed.ts).
+   */
+  private feed(file: OpenFile, data: Buffer, position: number): Promise<void> {
+    if (position === 0 && file.staged.size === 0 && !file.feed?.active) {
+      const feed = new SequentialFeed();
+      file.feed = feed;
+      file.streamed = this.files.store(feed);
+      file.streamed.catch(() => {}); // an aborted feed is expected; the commit falls back to staging
+    }
+    const feed = file.feed;
+    if (!feed?.active) return Promise.resolve();
+    if (position !== feed.expected) {
+      feed.abort(`write at ${position}, not ${feed.expected}`);
+      return Promise.resolve();
+    }
+    return feed.push(data);
+  }
+
+  /** The streamed version if the feed saw exactly the file's content, else undefined. */
+  private async takeStreamed(file: OpenFile, size: number): Promise<StoredVersion | undefined> {
+    const feed = file.feed;
+    const streamed = file.streamed;
+    file.feed = undefined;
+    file.streamed = undefined;
+    if (!feed || !streamed) return undefined;
+    if (!feed.active || feed.expected !== size) {
+      feed.abort("content changed otherwise");
+      return undefined;
+    }
+    feed.end();
+    try {
+      return await streamed;
+    } catch (err) {
+      this.log.warn(`${file.path}: streaming commit failed, committing from the staging file: ${(err as Error).message}`);
+      return undefined;
+    }
   }
 
   private entry(path: string): Entry {

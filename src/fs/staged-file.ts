@@ -30,9 +30,12 @@ export class StagedFile {
   dirty = false;
   mtimeMs: number;
 
-  private constructor(
+  /** Opened at the first write or truncation: most opens (and every create) write nothing. */
+  private handle: Promise<FileHandle> | undefined;
+
+  constructor(
+    /** A name in the staging directory (which must exist); the file is created lazily. */
     readonly stagingPath: string,
-    private readonly handle: FileHandle,
     private readonly base: BaseContent | undefined,
     mtimeMs: number,
   ) {
@@ -41,18 +44,16 @@ export class StagedFile {
     this.mtimeMs = mtimeMs;
   }
 
-  static async create(stagingDir: string, base: BaseContent | undefined, mtimeMs: number): Promise<StagedFile> {
-    await fsp.mkdir(stagingDir, { recursive: true });
-    const path = join(stagingDir, `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`);
-    const handle = await fsp.open(path, "w+", 0o600);
-    return new StagedFile(path, handle, base, mtimeMs);
+  static in(stagingDir: string, base: BaseContent | undefined, mtimeMs: number): StagedFile {
+    return new StagedFile(join(stagingDir, `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`), base, mtimeMs);
   }
 
   write(data: Buffer, offset: number): Promise<number> {
     return this.lock.shared(async () => {
+      const handle = await this.staging();
       let done = 0;
       while (done < data.length) {
-        const { bytesWritten } = await this.handle.write(data, done, data.length - done, offset + done);
+        const { bytesWritten } = await handle.write(data, done, data.length - done, offset + done);
         done += bytesWritten;
       }
       this.extents.add(offset, offset + data.length);
@@ -73,7 +74,7 @@ export class StagedFile {
       if (size < this.size) {
         this.extents.cut(size);
         this.baseLimit = Math.min(this.baseLimit, size);
-        await this.handle.truncate(size); // give the disk space back
+        if (this.handle) await (await this.handle).truncate(size); // give the disk space back
       }
       this.size = size;
       this.touch();
@@ -97,8 +98,14 @@ export class StagedFile {
     if (this.closed) return;
     this.closed = true;
     this.base?.close();
-    await this.handle.close();
+    if (!this.handle) return;
+    await (await this.handle).close();
     await fsp.rm(this.stagingPath, { force: true });
+  }
+
+  private staging(): Promise<FileHandle> {
+    this.handle ??= fsp.open(this.stagingPath, "w+", 0o600);
+    return this.handle;
   }
 
   private touch(): void {
@@ -131,9 +138,10 @@ export class StagedFile {
   }
 
   private async readStaged(target: Buffer, at: number, length: number, position: number): Promise<void> {
+    const handle = await this.staging();
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.handle.read(target, at + done, length - done, position + done);
+      const { bytesRead } = await handle.read(target, at + done, length - done, position + done);
       if (bytesRead === 0) break; // cannot happen for a written range; zeros below keep it safe
       done += bytesRead;
     }

@@ -72,6 +72,19 @@ export interface Owner {
   gid: number;
 }
 
+export interface CommitOptions {
+  mtimeMs?: number;
+  /** For a file that does not exist yet. */
+  mode?: number;
+  owner?: Owner;
+}
+
+/** Content in the store, not yet referenced by the namespace: `release` drops its lease. */
+export interface StoredVersion {
+  written: WrittenVersion;
+  release(): void;
+}
+
 export interface AttrChanges {
   mode?: number;
   uid?: number;
@@ -193,24 +206,38 @@ export class FileService {
     }
   }
 
-  /**
-   * Stores `source` as a new version of `path` (creating the file if needed) and records it
-   * in the namespace, durably. Does not wait for replication: see `acknowledge`.
-   */
-  async commit(path: string, source: VersionSource, options: { mtimeMs?: number; mode?: number; owner?: Owner } = {}): Promise<WrittenVersion> {
-    this.assertWritable(path);
+  /** Chunks `source` into the store (off the main thread); the lease keeps gc away until recorded. */
+  async store(source: VersionSource): Promise<StoredVersion> {
     const lease = this.chunks.lease();
     try {
       const written = await writeVersion(this.chunks, source, { lease, pool: this.options.pool });
+      return { written, release: () => lease.release() };
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+  }
+
+  /** Makes a stored version the content of `path` (creating the file if needed), durably. */
+  async record(path: string, stored: StoredVersion, options: CommitOptions = {}): Promise<void> {
+    try {
+      const { version, size } = stored.written;
       const attr: Partial<Attr> = { mtimeMs: options.mtimeMs ?? Date.now(), ctimeMs: Date.now() };
       await this.mutate(path, () => {
         if (!this.namespace.lookup(path)) this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr });
-        return this.namespace.write(path, written.version, written.size, attr);
+        return this.namespace.write(path, version, size, attr);
       });
-      return written;
     } finally {
-      lease.release(); // the namespace now references the version: gc keeps it from here on
+      stored.release(); // from here the namespace references the version, which keeps gc away
     }
+  }
+
+  /** `store` + `record`. Does not wait for replication: see `acknowledge`. */
+  async commit(path: string, source: VersionSource, options: CommitOptions = {}): Promise<WrittenVersion> {
+    this.assertWritable(path);
+    const stored = await this.store(source);
+    await this.record(path, stored, options);
+    return stored.written;
   }
 
   /** Waits until `version` is acknowledged per the cluster's `write_ack`. */
@@ -219,7 +246,7 @@ export class FileService {
   }
 
   /** `commit` then `acknowledge`: the CLI's put. */
-  async writeFile(path: string, source: VersionSource, options: { mtimeMs?: number; mode?: number; owner?: Owner } = {}): Promise<WrittenVersion> {
+  async writeFile(path: string, source: VersionSource, options: CommitOptions = {}): Promise<WrittenVersion> {
     const written = await this.commit(path, source, options);
     await this.acknowledge(written.version);
     return written;
