@@ -45,14 +45,16 @@ export class ExtentSet {
 
   /** Forgets everything at or after `offset` (a truncate). */
   cut(offset: number): void {
-    const i = this.firstEndingAtOrAfter(offset + 1);
-    this.starts.length = i;
-    this.ends.length = i;
-    if (i > 0 && this.ends[i - 1]! > offset) this.ends[i - 1] = offset;
-    if (i > 0 && this.ends[i - 1]! <= this.starts[i - 1]!) {
-      this.starts.length = i - 1;
-      this.ends.length = i - 1;
+    let keep = 0; // ranges starting before offset (binary search: starts are sorted)
+    let hi = this.starts.length;
+    while (keep < hi) {
+      const mid = (keep + hi) >>> 1;
+      if (this.starts[mid]! < offset) keep = mid + 1;
+      else hi = mid;
     }
+    this.starts.length = keep;
+    this.ends.length = keep;
+    if (keep > 0 && this.ends[keep - 1]! > offset) this.ends[keep - 1] = offset;
   }
 
   /** [start, end) split into staged and not-staged segments, in order. */
