@@ -166,18 +166,18 @@ export class FileService {
     return this.mutate(path, () => this.namespace.rmdir(path));
   }
 
-  rename(from: string, to: string): Promise<void> {
+  async rename(from: string, to: string): Promise<void> {
     this.assertWritable(from);
-    return this.mutate(to, () => this.namespace.rename(from, to));
+    await this.mutate(to, () => this.namespace.rename(from, to));
   }
 
-  setattr(path: string, changes: AttrChanges): Promise<void> {
+  async setattr(path: string, changes: AttrChanges): Promise<void> {
     const attr: Partial<Attr> = { ctimeMs: Date.now() };
     if (changes.mode !== undefined) attr.mode = changes.mode & 0o7777;
     if (changes.uid !== undefined) attr.uid = changes.uid;
     if (changes.gid !== undefined) attr.gid = changes.gid;
     if (changes.mtimeMs !== undefined) attr.mtimeMs = changes.mtimeMs;
-    return this.mutate(path, () => this.namespace.setattr(path, attr));
+    await this.mutate(path, () => this.namespace.setattr(path, attr));
   }
 
   /** Throws EROFS when `path` may not be written now (frozen cluster, read-only rule). */
