@@ -51,6 +51,9 @@ export async function mountFileService(files: FileService, options: MountOptions
   const log = options.log;
   await clearStaleMount(mountpoint, log);
   await resetStaging(options.stagingDir, log);
+  if (options.allowOther && !options.defaultPermissions) {
+    log.warn("allow_other without default_permissions: every local user can read and write every file in the mount");
+  }
   const operations = new MountOperations(files, options.stagingDir, log);
   const fuse = new WormholeFuse(
     mountpoint,
