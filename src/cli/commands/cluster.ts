@@ -1,0 +1,69 @@
+// Cluster-wide commands: status, pods, drain, remove, invite.
+import type { Command } from "commander";
+import type { PodChangeResponse, PodInfo } from "../../pod/admin-api.js";
+import { callAdmin } from "../admin-client.js";
+import { dataDirOf, printReply, usageParser, withCommonOptions } from "../context.js";
+import { formatBytes, formatTable, formatTime, parseDuration } from "../format.js";
+
+/** Pod ids are long public-key hashes; 8 characters tell pods apart in a table. */
+export function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+/** Client pods offer no counted storage: "-" says so better than "0 B". */
+function capacity(pod: PodInfo): string {
+  return pod.role === "client" && pod.capacityBytes === 0 ? "-" : formatBytes(pod.capacityBytes);
+}
+
+function podRows(pods: readonly PodInfo[], extra: (pod: PodInfo) => string[] = () => []): string[][] {
+  return pods.map((pod) => [shortId(pod.id), pod.self ? `${pod.name} (this pod)` : pod.name, pod.role, pod.state, formatBytes(pod.usedBytes), capacity(pod), ...extra(pod)]);
+}
+
+const POD_HEADER = ["ID", "NAME", "ROLE", "STATE", "USED", "CAPACITY"];
+
+export function registerClusterCommands(program: Command): void {
+  withCommonOptions(program.command("status").description("show the cluster's health, file counts and pods"), { json: true }).action(async (_opts, cmd: Command) => {
+    const reply = await callAdmin(dataDirOf(cmd), "GET /status", {});
+    printReply(cmd, reply, (s) => {
+      const { total, underReplicated, unavailable } = s.files;
+      return [
+        `cluster  ${s.cluster}`,
+        `health   ${s.health}${s.reaction && s.reaction !== "continue" ? ` (reaction: ${s.reaction})` : ""}`,
+        `files    ${total} total, ${underReplicated} under-replicated, ${unavailable} unavailable`,
+        "",
+        formatTable(POD_HEADER, podRows(s.pods), [4, 5]),
+      ].join("\n");
+    });
+  });
+
+  withCommonOptions(program.command("pods").description("list every pod of the cluster with its state and usage"), { json: true }).action(async (_opts, cmd: Command) => {
+    const reply = await callAdmin(dataDirOf(cmd), "GET /pods", {});
+    printReply(cmd, reply, (r) =>
+      formatTable(
+        [...POD_HEADER, "ADDRESS", "LAST SEEN"],
+        podRows(r.pods, (pod) => [pod.address ?? "-", pod.lastSeen ? formatTime(pod.lastSeen) : "-"]),
+        [4, 5],
+      ),
+    );
+  });
+
+  for (const [name, route, description] of [
+    ["drain", "POST /drain", "take a full pod out of placement; it hands its files over, then leaves the cluster"],
+    ["remove", "POST /remove", "remove a pod that is gone for good; its files are re-replicated from the others"],
+  ] as const) {
+    withCommonOptions(program.command(name).argument("<pod>", "pod id, id prefix or name").description(description), { json: true }).action(async (pod: string, _opts, cmd: Command) => {
+      printReply(cmd, await callAdmin(dataDirOf(cmd), route, { pod }), (reply: PodChangeResponse) => reply.message);
+    });
+  }
+
+  withCommonOptions(
+    program
+      .command("invite")
+      .description("create a token that lets one new pod join the cluster")
+      .option("--expires <duration>", "how long the token stays valid: 30m, 24h, 7d, ...", usageParser(parseDuration), 24 * 3600),
+    { json: true },
+  ).action(async (opts: { expires: number }, cmd: Command) => {
+    const reply = await callAdmin(dataDirOf(cmd), "POST /invite", { expiresInSeconds: opts.expires });
+    printReply(cmd, reply, (r) => [`invite token (valid until ${formatTime(r.expiresAt)}):`, r.token, "", "on the new machine, run:", `  ${r.joinCommand}`].join("\n"));
+  });
+}
