@@ -11,6 +11,8 @@ import { Readable } from "node:stream";
 import { ChunkStore, HashPool, writeVersion } from "../../src/store/index.js";
 import { FileService, type FileServicePorts } from "../../src/pod/file-service.js";
 import { getTree, putTree, removeTree } from "../../src/pod/file-transfer.js";
+import { fileRoutes } from "../../src/pod/file-routes.js";
+import { UserError } from "../../src/pod/user-error.js";
 import { createLogger } from "../../src/pod/log.js";
 import { run } from "../helpers/mount-harness.js";
 import { DevNamespace } from "../helpers/dev-namespace.js";
@@ -146,5 +148,29 @@ describe("tree transfers (CLI put/get/rm)", () => {
     await assert.rejects(removeTree(files, "/t", false), (err: NodeJS.ErrnoException) => err.code === "ENOTEMPTY");
     assert.equal(await removeTree(files, "/t", true), 3);
     assert.equal(files.lookup("/t"), undefined);
+  });
+});
+
+describe("admin file routes", () => {
+  it("lists, and turns file-system errors into user errors with a hint", async () => {
+    const { files } = await setup();
+    await files.mkdir("/docs", 0o755, { uid: 0, gid: 0 });
+    await files.commit("/docs/b.txt", Readable.from([Buffer.from("bb")]));
+    await files.commit("/docs/a.txt", Readable.from([Buffer.from("a")]), { mtimeMs: Date.UTC(2020, 0, 1) });
+    const routes = fileRoutes(files, (entry) => ({ pinned: entry.name === "a.txt" }));
+    const listing = await routes["GET /ls"]({ path: "/docs" });
+    assert.equal(listing.type, "dir");
+    assert.deepEqual(
+      listing.entries.map((e) => [e.name, e.type, e.size, e.pinned]),
+      [
+        ["a.txt", "file", 1, true],
+        ["b.txt", "file", 2, false],
+      ],
+    );
+    assert.equal(listing.entries[0]!.mtime, "2020-01-01T00:00:00.000Z");
+    assert.equal((await routes["GET /ls"]({ path: "/docs/b.txt" })).entries[0]!.name, "b.txt");
+    await assert.rejects(routes["GET /ls"]({ path: "/nope" }), (err: unknown) => err instanceof UserError && err.status === 404);
+    await assert.rejects(routes["POST /rm"]({ path: "/docs" }), (err: unknown) => err instanceof UserError && err.status === 409 && /--recursive/.test(err.hint));
+    assert.equal((await routes["POST /rm"]({ path: "/docs", recursive: true })).removed, 3);
   });
 });
