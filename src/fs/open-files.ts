@@ -65,7 +65,7 @@ export class OpenFiles {
       if (writable) file.writers++;
       handle = { inode: entry.inode, writable, file };
     } else {
-      handle = { inode: entry.inode, writable, reader: await this.service.openVersion(entry.version) };
+      handle = { inode: entry.inode, writable, reader: await this.service.openContent(entry) };
     }
     const id = this.allocate();
     this.handles.set(id, handle);
@@ -114,7 +114,7 @@ export class OpenFiles {
 
   private startWriting(entry: Entry): Promise<OpenFile> {
     const pending = (async () => {
-      const base = entry.size > 0 ? await this.service.openVersion(entry.version) : undefined;
+      const base = entry.size > 0 ? await this.service.openContent(entry) : undefined;
       return new OpenFile(entry.inode, entry.path, StagedFile.in(this.stagingDir, base, entry.attr.mtimeMs));
     })();
     this.files.set(entry.inode, pending);

@@ -5,48 +5,13 @@
 // holder through the daemon's `fetchChunk` and kept in the store as cache.
 import { statfs as statfsAsync } from "node:fs/promises";
 import type { Logger } from "./log.js";
-import { EMPTY_VERSION, VersionReader, writeVersion, type ChunkStore, type HashPool, type VersionSource, type WrittenVersion } from "../store/index.js";
+import type { Attr, Entry, Namespace } from "../crdt/index.js";
+import { EMPTY_VERSION, VersionReader, writeVersion, type ChunkStore, type HashPool, type MetaStore, type VersionSource, type WrittenVersion } from "../store/index.js";
 
-// ---- the namespace contract this service relies on (src/crdt) ----------------------------
+export type { Entry };
 
-export type EntryKind = "file" | "dir" | "symlink";
-
-export interface Attr {
-  mode: number;
-  uid: number;
-  gid: number;
-  mtimeMs: number;
-  ctimeMs: number;
-}
-
-export interface Entry {
-  inode: string;
-  name: string;
-  path: string;
-  kind: EntryKind;
-  size: number;
-  version: string;
-  symlinkTarget?: string;
-  attr: Attr;
-}
-
-export interface NamespacePort {
-  lookup(path: string): Entry | undefined;
-  readdir(path: string): Entry[];
-  mkdir(path: string, attr: Partial<Attr>): unknown;
-  createFile(path: string, attr: Partial<Attr>): unknown;
-  symlink(path: string, target: string, attr: Partial<Attr>): unknown;
-  write(path: string, version: string, size: number, attr?: Partial<Attr>): unknown;
-  rename(from: string, to: string): unknown;
-  unlink(path: string): unknown;
-  rmdir(path: string): unknown;
-  setattr(path: string, attr: Partial<Attr>): unknown;
-}
-
-export interface MetaPort {
-  /** Resolves once every namespace update made so far is durable on disk. */
-  flush(): Promise<void>;
-}
+/** What the service needs of the MetaStore: durable namespace updates. */
+export type MetaPort = Pick<MetaStore, "flush">;
 
 // ---- what the pod daemon plugs in -----------------------------------------------------------
 
@@ -115,7 +80,8 @@ export class FileError extends Error {
 
 export class FileService {
   constructor(
-    private readonly namespace: NamespacePort,
+    /** Built with `emptyVersion: EMPTY_VERSION`, so new files point at a stored manifest. */
+    private readonly namespace: Namespace,
     private readonly chunks: ChunkStore,
     private readonly meta: MetaPort,
     private readonly ports: FileServicePorts,
@@ -150,6 +116,7 @@ export class FileService {
     return this.mutate(path, () => this.namespace.mkdir(path, { mode, ...owner, ...this.stamp() }));
   }
 
+  /** A new empty file (the namespace's `emptyVersion`). */
   createFile(path: string, mode: number, owner: Owner): Promise<void> {
     return this.mutate(path, () => this.namespace.createFile(path, { mode, ...owner, ...this.stamp() }));
   }
@@ -197,8 +164,13 @@ export class FileService {
     return VersionReader.open(this.chunks, version || EMPTY_VERSION, (id) => this.pull(id));
   }
 
+  /** The reader of a file's current content (an empty file needs no stored manifest). */
+  openContent(entry: Entry): Promise<VersionReader> {
+    return this.openVersion(entry.size === 0 ? EMPTY_VERSION : entry.version);
+  }
+
   async readRange(target: Entry | string, offset: number, length: number): Promise<Buffer> {
-    const reader = await this.openVersion(typeof target === "string" ? target : target.version);
+    const reader = await (typeof target === "string" ? this.openVersion(target) : this.openContent(target));
     try {
       return await reader.read(offset, length);
     } finally {
@@ -218,14 +190,26 @@ export class FileService {
     }
   }
 
-  /** Makes a stored version the content of `path` (creating the file if needed), durably. */
-  async record(path: string, stored: StoredVersion, options: CommitOptions = {}): Promise<void> {
+  /**
+   * Makes a stored version the content of a file, durably. `inode` (an open file's) wins over
+   * `path`, so a file renamed on another pod while open here still gets its new content; if
+   * that inode is gone, the content goes to `path` (recreated if needed), never lost.
+   */
+  async record(target: string | { path: string; inode?: string }, stored: StoredVersion, options: CommitOptions = {}): Promise<void> {
+    const { path, inode } = typeof target === "string" ? { path: target, inode: undefined } : target;
     try {
-      const { version, size } = stored.written;
+      const content = { version: stored.written.version, size: stored.written.size };
       const attr: Partial<Attr> = { mtimeMs: options.mtimeMs ?? Date.now(), ctimeMs: Date.now() };
       await this.mutate(path, () => {
-        if (!this.namespace.lookup(path)) this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr });
-        return this.namespace.write(path, version, size, attr);
+        // Not inside namespace.batch(): a commit reads the resolved view, which batch defers,
+        // so the setattr would write back the head from before the write.
+        const existing = inode !== undefined && this.namespace.stat(inode) ? inode : this.namespace.lookup(path) ? path : undefined;
+        if (existing === undefined) {
+          this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, content);
+        } else {
+          this.namespace.write(existing, content);
+          this.namespace.setattr(existing, attr);
+        }
       });
     } finally {
       stored.release(); // from here the namespace references the version, which keeps gc away

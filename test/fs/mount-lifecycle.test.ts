@@ -37,10 +37,11 @@ describe("mount lifecycle", () => {
     const second = await startMountedPod({ root: first.root });
     pods.push(second);
     assert.match(second.output(), /stale mount/);
+    assert.equal(await fs.readFile(second.at("before-crash"), "utf8"), "x", "a file closed before the crash survives it");
     await fs.writeFile(second.at("after-restart"), "fine");
     assert.equal(await fs.readFile(second.at("after-restart"), "utf8"), "fine");
 
-    await assert.rejects(startMountedPod({ root: first.root }), /already mounted and answering/);
+    await assert.rejects(startMountedPod({ mountpoint: second.mnt }), /already mounted and answering/);
     assert.equal(await fs.readFile(second.at("after-restart"), "utf8"), "fine", "the live mount was left alone");
   });
 });

@@ -6,11 +6,9 @@
 // readOnlyPrefix/ are read-only as by a rule.
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { ChunkStore } from "../../src/store/index.js";
-import { FileService } from "../../src/pod/file-service.js";
 import { createLogger } from "../../src/pod/log.js";
 import { mountFileService } from "../../src/fs/index.js";
-import { DevNamespace } from "./dev-namespace.js";
+import { openPodFiles } from "./pod-files.js";
 
 const [dataDir, mountpoint, readOnlyPrefix] = process.argv.slice(2);
 if (!dataDir || !mountpoint) throw new Error("usage: mount-child <dataDir> <mountpoint> [readOnlyPrefix]");
@@ -20,15 +18,10 @@ process.on("SIGUSR2", () => {
   frozen = !frozen;
   process.stdout.write(frozen ? "FROZEN\n" : "THAWED\n");
 });
-const chunks = await ChunkStore.open(join(dataDir, "store"));
-const files = new FileService(new DevNamespace(), chunks, { flush: async () => {} }, {
-  fetchChunk: async (id) => {
-    throw new Error(`no holder for ${id} (single-pod test)`);
-  },
-  afterLocalWrite: async () => {},
+const { files, close } = await openPodFiles(dataDir, {
   writeMode: (path) => (frozen || (readOnlyPrefix && path.startsWith(readOnlyPrefix + "/")) ? "read-only" : "ok"),
   log,
-}, { dataDir });
+});
 const mounted = await mountFileService(files, { mountpoint, stagingDir: join(dataDir, "staging"), log, autoCache: process.env.WORMHOLE_AUTO_CACHE !== "0", attrTimeoutSec: Number(process.env.WORMHOLE_ATTR_TIMEOUT ?? 0) });
 process.stdout.write("READY\n");
 // SIGUSR1: a write "from another pod" to /remote.txt: reversed content, same size, same mtime
@@ -45,7 +38,10 @@ let stopping = false;
 process.on("SIGTERM", () => {
   if (stopping) return;
   stopping = true;
-  mounted.unmount().then(
+  mounted
+    .unmount()
+    .then(close)
+    .then(
     () => process.exit(0),
     (err) => {
       log.error(String(err));

@@ -24,10 +24,10 @@ export interface MountedPod {
   dispose(): Promise<void>;
 }
 
-export async function startMountedPod(options: { root?: string; readOnlyPrefix?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MountedPod> {
+export async function startMountedPod(options: { root?: string; mountpoint?: string; readOnlyPrefix?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MountedPod> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), "wormhole-fs-")));
   const data = join(root, "data");
-  const mnt = join(root, "mnt");
+  const mnt = options.mountpoint ?? join(root, "mnt");
   await mkdir(data, { recursive: true });
   await mkdir(mnt, { recursive: true }).catch(() => {}); // a stale mount answers ENOTCONN/EEXIST here
   const args = [CHILD, data, mnt, ...(options.readOnlyPrefix ? [options.readOnlyPrefix] : [])];
@@ -35,7 +35,7 @@ export async function startMountedPod(options: { root?: string; readOnlyPrefix?:
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mount child did not get ready in 20 s:\n${output}`)), 20_000);
     const onData = () => {
       if (output.includes("READY")) {
@@ -49,6 +49,13 @@ export async function startMountedPod(options: { root?: string; readOnlyPrefix?:
       reject(new Error(`mount child exited ${code} before it was ready:\n${output}`));
     });
   });
+  try {
+    await ready;
+  } catch (err) {
+    child.kill("SIGKILL");
+    if (!options.root) await rm(root, { recursive: true, force: true });
+    throw err;
+  }
   const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
   const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
