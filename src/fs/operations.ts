@@ -133,9 +133,16 @@ export class MountOperations {
 
   // ---- file content ---------------------------------------------------------------------
 
+  /**
+   * The kernel holds the directory locked during a create, so waiting for a disk flush here
+   * would serialize every create in a directory on one fsync each. The new file is made
+   * durable at close instead (many closes share one group commit).
+   */
   async create(path: string, mode: number): Promise<number> {
-    await this.files.createFile(path, mode & 0o7777, this.owner);
-    return this.open.open(this.files.stat(path), true);
+    await this.files.createFile(path, mode & 0o7777, this.owner, { durable: false });
+    const fd = await this.open.open(this.files.stat(path), true);
+    this.open.get(fd).file!.unsynced = true;
+    return fd;
   }
 
   async openFile(path: string, flags: number): Promise<number> {
@@ -186,7 +193,10 @@ export class MountOperations {
   /** close(2): the new version is in the namespace when close returns (close-to-open). */
   async flush(path: string, fd: number): Promise<void> {
     const handle = this.open.get(fd);
-    if (handle.writable && handle.file) await this.commit(handle.file, path);
+    if (handle.writable && handle.file) {
+      await this.commit(handle.file, path);
+      await this.makeDurable(handle.file);
+    }
   }
 
   /** fsync(2): commit, then wait for the write acknowledgement (write_ack). */
@@ -194,11 +204,15 @@ export class MountOperations {
     const handle = this.open.get(fd);
     if (!handle.file) return;
     if (handle.writable) await this.commit(handle.file, path);
+    await this.makeDurable(handle.file);
     await handle.file.acknowledged;
   }
 
   async release(path: string, fd: number): Promise<void> {
-    await this.open.release(fd, (file) => this.commit(file, path));
+    await this.open.release(fd, async (file) => {
+      await this.commit(file, path);
+      await this.makeDurable(file);
+    });
   }
 
   /** Commits every file still open for writing (unmount). */
@@ -209,6 +223,12 @@ export class MountOperations {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  private async makeDurable(file: OpenFile): Promise<void> {
+    if (!file.unsynced) return;
+    await this.files.durable();
+    file.unsynced = false;
+  }
 
   /** Makes the staged content a version, unless nothing changed or the file was unlinked. */
   private async commit(file: OpenFile, path: string): Promise<void> {

@@ -116,9 +116,21 @@ export class FileService {
     return this.mutate(path, () => this.namespace.mkdir(path, { mode, ...owner, ...this.stamp() }));
   }
 
-  /** A new empty file (the namespace's `emptyVersion`). */
-  createFile(path: string, mode: number, owner: Owner): Promise<void> {
-    return this.mutate(path, () => this.namespace.createFile(path, { mode, ...owner, ...this.stamp() }));
+  /**
+   * A new empty file (the namespace's `emptyVersion`). With `durable: false` it resolves before
+   * the metadata is on disk: the caller must `await durable()` before acknowledging the file
+   * (the mount does it at close, see docs/mount.md "Durability").
+   */
+  async createFile(path: string, mode: number, owner: Owner, options: { durable?: boolean } = {}): Promise<void> {
+    const create = () => this.namespace.createFile(path, { mode, ...owner, ...this.stamp() });
+    if (options.durable ?? true) return this.mutate(path, create);
+    this.assertWritable(path);
+    create();
+  }
+
+  /** Resolves once every namespace change made so far is durable. */
+  durable(): Promise<void> {
+    return this.meta.flush();
   }
 
   symlink(target: string, path: string, owner: Owner): Promise<void> {
