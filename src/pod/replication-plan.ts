@@ -12,7 +12,7 @@ export interface PlanInput {
   versions: Iterable<LiveVersionRef>;
   /** Target pods for an inode (already restricted to placeable full pods). */
   targetsOf: (inode: string, redundancy: number) => readonly string[];
-  holdersOf: (version: string) => ReadonlySet<string>;
+  holdersOf: (version: string) => readonly string[];
   /** Versions this pod holds completely. */
   heldLocally: ReadonlySet<string>;
   /** Local copies that must stay whatever the placement says (outbox, pinned, keep-local). */
@@ -41,7 +41,7 @@ export function planReplication(input: PlanInput): ReplicationPlan {
     const holders = input.holdersOf(version);
     const isTarget = targets.includes(input.selfId);
     const heldHere = input.heldLocally.has(version);
-    const targetsConfirmed = targets.length > 0 && targets.every((t) => holders.has(t) && input.isReachable(t));
+    const targetsConfirmed = targets.length > 0 && targets.every((t) => holders.includes(t) && input.isReachable(t));
     if (isTarget && !heldHere) pull.push(version);
     if (targetsConfirmed) fullyReplicated.push(version);
     if (heldHere && !isTarget && targetsConfirmed && !input.isProtected(version)) drop.push(version);

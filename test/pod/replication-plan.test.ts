@@ -1,16 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { HoldingsIndex } from "../../src/pod/holdings.js";
 import { Liveness } from "../../src/pod/liveness.js";
 import { type PlanInput, planReplication } from "../../src/pod/replication-plan.js";
 
-function input(over: Partial<PlanInput> & { holdings: HoldingsIndex; targets: Record<string, string[]> }): PlanInput {
+/** holders: version -> pods holding it; targets: inode -> target pods; this pod is "a". */
+function input(holders: Record<string, string[]>, targets: Record<string, string[]>, over: Partial<PlanInput> = {}): PlanInput {
   return {
     selfId: "a",
-    versions: Object.keys(over.targets).map((inode) => ({ inode, version: `v-${inode}`, redundancy: 2 })),
-    targetsOf: (inode) => over.targets[inode] ?? [],
-    holdersOf: (v) => over.holdings.holdersOf(v),
-    heldLocally: over.holdings.heldBy("a"),
+    versions: Object.keys(targets).map((inode) => ({ inode, version: `v-${inode}`, redundancy: 2 })),
+    targetsOf: (inode) => targets[inode] ?? [],
+    holdersOf: (v) => holders[v] ?? [],
+    heldLocally: new Set(Object.keys(holders).filter((v) => holders[v]!.includes("a"))),
     isProtected: () => false,
     isReachable: () => true,
     ...over,
@@ -18,38 +18,28 @@ function input(over: Partial<PlanInput> & { holdings: HoldingsIndex; targets: Re
 }
 
 test("a target that lacks a version pulls it; a holder that is a target keeps it", () => {
-  const holdings = new HoldingsIndex();
-  holdings.add("b", ["v-1"]);
-  holdings.add("a", ["v-2"]);
-  const plan = planReplication(input({ holdings, targets: { "1": ["a", "b"], "2": ["a", "c"] } }));
+  const plan = planReplication(input({ "v-1": ["b"], "v-2": ["a"] }, { "1": ["a", "b"], "2": ["a", "c"] }));
   assert.deepEqual(plan.pull, ["v-1"]);
   assert.deepEqual(plan.drop, []);
+  assert.deepEqual(plan.fullyReplicated, [], "no version has all its targets yet");
 });
 
 test("a surplus copy is dropped only after every target confirmed holding it", () => {
-  const holdings = new HoldingsIndex();
-  holdings.add("a", ["v-1"]);
-  holdings.add("b", ["v-1"]);
   const targets = { "1": ["b", "c"] };
-  assert.deepEqual(planReplication(input({ holdings, targets })).drop, [], "c has not confirmed yet");
-  holdings.add("c", ["v-1"]);
-  assert.deepEqual(planReplication(input({ holdings, targets })).drop, ["v-1"]);
-  assert.deepEqual(
-    planReplication(input({ holdings, targets, isReachable: (p) => p !== "c" })).drop,
-    [],
-    "a confirmation from an unreachable target does not count",
-  );
-  assert.deepEqual(planReplication(input({ holdings, targets, isProtected: () => true })).drop, [], "outbox/pinned copies stay");
+  assert.deepEqual(planReplication(input({ "v-1": ["a", "b"] }, targets)).drop, [], "c has not confirmed yet");
+  const confirmed = { "v-1": ["a", "b", "c"] };
+  const plan = planReplication(input(confirmed, targets));
+  assert.deepEqual(plan.drop, ["v-1"]);
+  assert.deepEqual(plan.fullyReplicated, ["v-1"]);
+  assert.deepEqual(planReplication(input(confirmed, targets, { isReachable: (p) => p !== "c" })).drop, [], "an unreachable target's confirmation does not count");
+  assert.deepEqual(planReplication(input(confirmed, targets, { isProtected: () => true })).drop, [], "outbox/pinned copies stay");
 });
 
-test("holdings snapshot replaces a pod's previous announcement", () => {
-  const holdings = new HoldingsIndex();
-  holdings.add("b", ["v1", "v2"]);
-  holdings.replace("b", ["v3"]);
-  assert.deepEqual([...holdings.holdersOf("v1")], []);
-  assert.deepEqual([...holdings.heldBy("b")], ["v3"]);
-  holdings.forget("b");
-  assert.equal(holdings.holdersOf("v3").size, 0);
+test("the same content under two inodes is planned once", () => {
+  const plan = planReplication(
+    input({}, {}, { versions: [{ inode: "1", version: "v", redundancy: 1 }, { inode: "2", version: "v", redundancy: 1 }], targetsOf: () => ["a"] }),
+  );
+  assert.deepEqual(plan.pull, ["v"]);
 });
 
 test("a missing pod stays placeable for the grace period, measured from when it went down", () => {

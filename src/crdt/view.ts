@@ -1,0 +1,447 @@
+// The resolved view: a pure function of the slots, maintained incrementally. Slot changes
+// are fed in (`setSlot`), then `flush()` re-resolves only the touched inodes and the
+// directories whose presence they change. A view built from scratch is the same class
+// fed every slot, so both share every resolution function.
+import { breakCycles, type Override } from "./cycles.js";
+import { stampTimeMs } from "./hlc.js";
+import { copyOriginal, resolveName, type InodeState, type NameResolution, type Side } from "./names.js";
+import { entryKind, liveHeads, newestBy, type AttrGroup, type StoredSlot } from "./slots.js";
+import {
+  LOST_FOUND_INODE,
+  LOST_FOUND_NAME,
+  ROOT_INODE,
+  type Attr,
+  type Conflict,
+  type ConflictPolicy,
+  type ConflictSide,
+  type Entry,
+  type InodeId,
+  type PodId,
+  type VersionId,
+} from "./types.js";
+
+interface InodeRec extends InodeState {
+  /** Every live slot, sorted by writer pod (a short array: usually one). */
+  slots: StoredSlot[];
+  attr?: AttrGroup;
+  /** Shown in its directory: alive, or a directory holding something shown (revived). */
+  present: boolean;
+  /** Where it is indexed while present (its effective location). */
+  idxPar?: InodeId;
+  idxName?: string;
+}
+
+/** The present children of one directory inode, by name. */
+interface DirIndex {
+  count: number;
+  /** One inode, or several when names collide (or directories merge). */
+  byName: Map<string, InodeRec | InodeRec[]>;
+}
+
+/** What a path resolves to, before it is turned into an `Entry`. */
+export interface Located {
+  path: string;
+  name: string;
+  /** The directory group holding it (several inodes when directories merged). */
+  parentDirs: readonly InodeState[];
+  resolution: NameResolution;
+  /** Set when the path names a keep-both conflict copy. */
+  copy?: NameResolution["copies"][number];
+}
+
+const DEFAULT_DIR_ATTR: Attr = { mode: 0o755, uid: 0, gid: 0, mtimeMs: 0, ctimeMs: 0 };
+const MAX_DEPTH = 4096;
+
+export class View {
+  private readonly recs = new Map<InodeId, InodeRec>();
+  private readonly children = new Map<InodeId, DirIndex>();
+  private overrides = new Map<InodeId, Override>();
+  private dirty = new Set<InodeId>();
+  /** Directory buckets holding two or more present inodes (name conflicts or merges). */
+  private readonly crowded = new Set<string>();
+  /** Inodes with several live heads, and dead directories kept alive by their content. */
+  private readonly conflicted = new Set<InodeId>();
+  private readonly root: InodeRec;
+
+  constructor(private readonly policyFor: (path: string) => ConflictPolicy) {
+    this.root = { id: ROOT_INODE, kind: "d", slots: [], heads: [], alive: true, present: true };
+    this.recs.set(ROOT_INODE, this.root);
+    this.recs.set(LOST_FOUND_INODE, this.newRec(LOST_FOUND_INODE));
+    this.resolveSlots(this.recs.get(LOST_FOUND_INODE)!);
+  }
+
+  // ---- feeding -------------------------------------------------------------------------
+
+  setSlot(inode: InodeId, pod: PodId, slot: StoredSlot | undefined): void {
+    let rec = this.recs.get(inode);
+    if (rec === undefined) {
+      if (slot === undefined) return;
+      rec = this.newRec(inode);
+      this.recs.set(inode, rec);
+    }
+    const at = rec.slots.findIndex((s) => s.w === pod);
+    if (slot === undefined) {
+      if (at >= 0) rec.slots.splice(at, 1);
+    } else if (at >= 0) rec.slots[at] = slot;
+    else {
+      rec.slots.push(slot);
+      if (rec.slots.length > 1) rec.slots.sort((a, b) => (a.w < b.w ? -1 : 1));
+    }
+    this.dirty.add(inode);
+  }
+
+  get pending(): boolean {
+    return this.dirty.size > 0;
+  }
+
+  /** Re-resolves every inode touched since the last flush; returns the inodes whose view changed. */
+  flush(): Set<InodeId> {
+    const touched = this.dirty;
+    this.dirty = new Set();
+    const movedDirs: InodeId[] = [];
+    for (const id of touched) {
+      const rec = this.recs.get(id)!;
+      const before = rec.loc;
+      this.resolveSlots(rec);
+      if (rec.kind === "d" && (before?.par !== rec.loc?.par || before?.t !== rec.loc?.t)) movedDirs.push(id);
+    }
+    if (movedDirs.length > 0 || this.overrides.size > 0) {
+      const old = this.overrides;
+      this.overrides = breakCycles([...movedDirs, ...old.keys()], { dirLoc: (id) => this.dirLoc(id) });
+      for (const id of old.keys()) if (!sameOverride(old.get(id), this.overrides.get(id))) touched.add(id);
+      for (const id of this.overrides.keys()) if (!sameOverride(old.get(id), this.overrides.get(id))) touched.add(id);
+    }
+    for (const id of touched) this.reindex(this.recs.get(id)!);
+    return touched;
+  }
+
+  private newRec(id: InodeId): InodeRec {
+    return { id, kind: "f", slots: [], heads: [], alive: false, present: false };
+  }
+
+  private resolveSlots(rec: InodeRec): void {
+    if (rec.slots.length === 0) {
+      // /lost+found exists only as long as something is in it; any other inode without
+      // slots was removed wholesale (not something our operations do, but a peer may).
+      const lf = rec.id === LOST_FOUND_INODE;
+      rec.kind = lf ? "d" : rec.kind;
+      rec.loc = lf ? { par: ROOT_INODE, nm: LOST_FOUND_NAME, t: 0, p: "" } : undefined;
+      rec.heads = [];
+      rec.alive = false;
+      rec.attr = undefined;
+      return;
+    }
+    const first = rec.slots[0];
+    rec.kind = first.k;
+    rec.target = first.s;
+    if (rec.slots.length === 1) {
+      rec.loc = first.loc;
+      rec.attr = first.at;
+    } else {
+      rec.loc = newestBy(rec.slots.map((s) => s.loc));
+      rec.attr = newestBy(rec.slots.map((s) => s.at));
+    }
+    rec.heads = liveHeads(rec.slots);
+    rec.alive = rec.heads.some((h) => h.v !== null);
+  }
+
+  private dirLoc(id: InodeId) {
+    const rec = this.recs.get(id);
+    return rec !== undefined && rec.kind === "d" && id !== ROOT_INODE ? rec.loc : undefined;
+  }
+
+  // ---- the presence index --------------------------------------------------------------
+
+  private reindex(rec: InodeRec): void {
+    if (rec.id === ROOT_INODE) return;
+    this.unindex(rec);
+    const ov = this.overrides.get(rec.id);
+    const par = ov?.par ?? rec.loc?.par;
+    const name = ov?.nm ?? rec.loc?.nm;
+    rec.present = rec.alive || (rec.kind === "d" && (this.children.get(rec.id)?.count ?? 0) > 0);
+    if (rec.present && par !== undefined && name !== undefined) this.index(rec, par, name);
+    this.noteConflict(rec);
+  }
+
+  private index(rec: InodeRec, par: InodeId, name: string): void {
+    let dir = this.children.get(par);
+    if (dir === undefined) this.children.set(par, (dir = { count: 0, byName: new Map() }));
+    const had = dir.byName.get(name);
+    if (had === undefined) dir.byName.set(name, rec);
+    else {
+      dir.byName.set(name, Array.isArray(had) ? [...had, rec] : [had, rec]);
+      this.crowded.add(`${par}/${name}`);
+    }
+    rec.idxPar = par;
+    rec.idxName = name;
+    dir.count++;
+    if (dir.count === 1) this.refreshPresence(par);
+  }
+
+  private unindex(rec: InodeRec): void {
+    const par = rec.idxPar;
+    if (par === undefined) return;
+    const name = rec.idxName!;
+    rec.idxPar = rec.idxName = undefined;
+    const dir = this.children.get(par)!;
+    const had = dir.byName.get(name)!;
+    if (!Array.isArray(had)) dir.byName.delete(name);
+    else {
+      const rest = had.filter((x) => x !== rec);
+      dir.byName.set(name, rest.length === 1 ? rest[0] : rest);
+      if (rest.length === 1) this.crowded.delete(`${par}/${name}`);
+    }
+    dir.count--;
+    if (dir.count === 0) {
+      this.children.delete(par);
+      this.refreshPresence(par);
+    }
+  }
+
+  /** A directory's presence follows its content: it may appear or vanish with its last child. */
+  private refreshPresence(id: InodeId): void {
+    const rec = this.recs.get(id);
+    if (rec === undefined || id === ROOT_INODE) return;
+    const present = rec.alive || (rec.kind === "d" && (this.children.get(id)?.count ?? 0) > 0);
+    if (present !== rec.present) this.reindex(rec);
+  }
+
+  private noteConflict(rec: InodeRec): void {
+    const revived = rec.kind === "d" && rec.present && !rec.alive && rec.id !== LOST_FOUND_INODE;
+    if (revived || (rec.alive && rec.heads.length > 1)) this.conflicted.add(rec.id);
+    else this.conflicted.delete(rec.id);
+  }
+
+  // ---- reading -------------------------------------------------------------------------
+
+  private state(id: InodeId): InodeRec | undefined {
+    return this.recs.get(id);
+  }
+
+  private candidates(dirs: readonly InodeState[], name: string): InodeState[] {
+    const out: InodeState[] = [];
+    for (const d of dirs) {
+      const found = this.children.get(d.id)?.byName.get(name);
+      if (found === undefined) continue;
+      if (Array.isArray(found)) out.push(...found);
+      else out.push(found);
+    }
+    return out;
+  }
+
+  private resolveAt(dirs: readonly InodeState[], path: string, name: string, policy?: ConflictPolicy): NameResolution | undefined {
+    if (dirs.length === 1) {
+      // Hot path: one directory, one inode under the name, no conflict.
+      const only = this.children.get(dirs[0].id)?.byName.get(name);
+      if (only === undefined) return undefined;
+      if (!Array.isArray(only)) {
+        if (only.kind === "d") return { dirs: [only], copies: [] };
+        if (only.heads.length === 1) return { side: { state: only, head: only.heads[0] }, copies: [] };
+      }
+    }
+    const cands = this.candidates(dirs, name);
+    return cands.length === 0 ? undefined : resolveName(name, cands, () => policy ?? this.policyFor(path));
+  }
+
+  /**
+   * Resolves a normalised absolute path (see `splitPath`). `policy` overrides the rules
+   * for the last component (used to name the copies a "keep both" resolution creates).
+   */
+  locate(parts: readonly string[], policy?: ConflictPolicy): Located | undefined {
+    let dirs: readonly InodeState[] = [this.root];
+    let path = "";
+    for (let i = 0; i < parts.length; i++) {
+      const name = parts[i];
+      const parentPath = path;
+      path = `${path}/${name}`;
+      const last = i === parts.length - 1;
+      const res = this.resolveAt(dirs, path, name, last ? policy : undefined);
+      if (last) {
+        if (res !== undefined) return { path, name, parentDirs: dirs, resolution: res };
+        return this.locateCopy(dirs, parentPath, name);
+      }
+      if (res?.dirs === undefined) return undefined;
+      dirs = res.dirs;
+    }
+    return { path: "/", name: "", parentDirs: [], resolution: { dirs: [this.root], copies: [] } };
+  }
+
+  private locateCopy(dirs: readonly InodeState[], parentPath: string, name: string): Located | undefined {
+    const original = copyOriginal(name);
+    if (original === undefined) return undefined;
+    const res = this.resolveAt(dirs, `${parentPath}/${original}`, original);
+    const copy = res?.copies.find((c) => c.name === name);
+    if (copy === undefined) return undefined;
+    return { path: `${parentPath}/${name}`, name, parentDirs: dirs, resolution: res!, copy };
+  }
+
+  entryOf(loc: Located): Entry {
+    if (loc.copy !== undefined) {
+      const { side, reason } = loc.copy;
+      const of = loc.path.slice(0, loc.path.length - loc.name.length) + (copyOriginal(loc.name) ?? loc.name);
+      return { ...this.sideEntry(side, loc.name, loc.path), conflictCopy: { pod: side.head.p, timeMs: stampTimeMs(side.head.t), of, reason } };
+    }
+    const res = loc.resolution;
+    if (res.dirs !== undefined) return this.dirEntry(res.dirs[0], loc.name, loc.path);
+    return this.sideEntry(res.side!, loc.name, loc.path);
+  }
+
+  private dirEntry(d: InodeState, name: string, path: string): Entry {
+    return { inode: d.id, name, path, kind: "dir", size: 0, version: "", attr: this.attrOf(d) };
+  }
+
+  private sideEntry(side: Side, name: string, path: string): Entry {
+    const s = side.state;
+    const e: Entry = { inode: s.id, name, path, kind: entryKind(s.kind), size: side.head.sz, version: side.head.v ?? "", attr: this.attrOf(s) };
+    if (s.target !== undefined) e.symlinkTarget = s.target;
+    return e;
+  }
+
+  private attrOf(s: InodeState): Attr {
+    const a = (s as InodeRec).attr;
+    if (a === undefined) return { ...DEFAULT_DIR_ATTR };
+    return { mode: a.m, uid: a.u, gid: a.g, mtimeMs: a.mt, ctimeMs: a.ct };
+  }
+
+  /** Every name shown in a directory group, conflict copies included, sorted by name. */
+  list(dirPath: string, dirs: readonly InodeState[]): Entry[] {
+    let names: string[];
+    if (dirs.length === 1) names = [...(this.children.get(dirs[0].id)?.byName.keys() ?? [])];
+    else {
+      const all = new Set<string>();
+      for (const d of dirs) for (const n of this.children.get(d.id)?.byName.keys() ?? []) all.add(n);
+      names = [...all];
+    }
+    names.sort();
+    const prefix = dirPath === "/" ? "/" : `${dirPath}/`;
+    const out: Entry[] = [];
+    let withCopies = false;
+    for (const name of names) {
+      const path = prefix + name;
+      const resolution = this.resolveAt(dirs, path, name)!;
+      out.push(resolution.dirs ? this.dirEntry(resolution.dirs[0], name, path) : this.sideEntry(resolution.side!, name, path));
+      for (const copy of resolution.copies) {
+        withCopies = true;
+        out.push(this.entryOf({ path: prefix + copy.name, name: copy.name, parentDirs: dirs, resolution, copy }));
+      }
+    }
+    return withCopies ? out.sort((a, b) => compareText(a.name, b.name)) : out;
+  }
+
+  /** The path an inode is indexed at (its original name, even if shown as a copy), if reachable from the root. */
+  pathOf(id: InodeId): string | undefined {
+    if (id === ROOT_INODE) return "/";
+    const names: string[] = [];
+    let cur = this.recs.get(id);
+    for (let depth = 0; cur !== undefined && cur.id !== ROOT_INODE; depth++) {
+      if (!cur.present || cur.idxPar === undefined || depth > MAX_DEPTH) return undefined;
+      names.push(cur.idxName!);
+      cur = this.recs.get(cur.idxPar);
+    }
+    if (cur === undefined) return undefined;
+    return "/" + names.reverse().join("/");
+  }
+
+  /** The entry an inode is shown as (its name, or its keep-both copy name). */
+  stat(id: InodeId): Entry | undefined {
+    const path = this.pathOf(id);
+    if (path === undefined) return undefined;
+    const loc = this.locate(splitPathUnchecked(path));
+    if (loc === undefined) return undefined;
+    const res = loc.resolution;
+    if (res.dirs?.some((d) => d.id === id)) return this.entryOf(loc);
+    if (res.side?.state.id === id) return this.entryOf(loc);
+    const copy = res.copies.find((c) => c.reason === "name" && c.side.state.id === id);
+    if (copy === undefined) return undefined;
+    const parent = path.slice(0, path.length - loc.name.length);
+    return this.entryOf({ ...loc, path: parent + copy.name, name: copy.name, copy });
+  }
+
+  /** Raw state for the operations layer (undefined if unknown). */
+  inode(id: InodeId): (InodeState & { attr?: AttrGroup; present: boolean; slots: readonly StoredSlot[] }) | undefined {
+    return this.state(id);
+  }
+
+  /** Effective location (after cycle breaking) of a present inode. */
+  placement(id: InodeId): { par: InodeId; nm: string } | undefined {
+    const rec = this.recs.get(id);
+    return rec?.idxPar === undefined ? undefined : { par: rec.idxPar, nm: rec.idxName! };
+  }
+
+  conflicts(): Conflict[] {
+    const out: Conflict[] = [];
+    // Name conflicts live in crowded buckets, or across the members of merged directories.
+    const scan = new Set<string>();
+    for (const key of this.crowded) {
+      const p = this.pathOf(key.slice(0, 32));
+      if (p !== undefined) scan.add(p);
+    }
+    for (const dirPath of scan) {
+      const loc = this.locate(splitPathUnchecked(dirPath));
+      if (loc?.resolution.dirs === undefined) continue;
+      const dirs = loc.resolution.dirs;
+      const names = new Set<string>();
+      for (const d of dirs) for (const n of this.children.get(d.id)?.byName.keys() ?? []) names.add(n);
+      const prefix = dirPath === "/" ? "/" : `${dirPath}/`;
+      for (const name of names) {
+        const res = this.resolveAt(dirs, prefix + name, name)!;
+        if (res.rivals) out.push({ path: prefix + name, kind: "name", sides: res.rivals.map(sideToConflictSide) });
+        if (res.dirs !== undefined && res.dirs.length > 1) scan.add(prefix + name);
+      }
+    }
+    for (const id of this.conflicted) {
+      const rec = this.recs.get(id)!;
+      const path = this.pathOf(id);
+      if (path === undefined) continue;
+      const kind = rec.heads.some((h) => h.v === null) || !rec.alive ? "edit-delete" : "content";
+      out.push({ path, kind, sides: rec.heads.map((head) => sideToConflictSide({ state: rec, head })) });
+    }
+    for (const [id, ov] of this.overrides) {
+      const path = this.pathOf(id);
+      if (path === undefined) continue;
+      const sides = ov.cycle.map((m) => this.recs.get(m)!.loc!).map((l) => ({ pod: l.p, timeMs: stampTimeMs(l.t), inode: id }));
+      out.push({ path, kind: "move", sides });
+    }
+    return out.sort((a, b) => compareText(a.path, b.path) || compareText(a.kind, b.kind) || compareText(a.sides[0]?.inode ?? "", b.sides[0]?.inode ?? ""));
+  }
+
+  *liveVersions(): Iterable<{ inode: InodeId; version: VersionId; size: number }> {
+    for (const rec of this.recs.values()) {
+      if (rec.kind !== "f" || !rec.alive) continue;
+      for (const h of rec.heads) if (h.v !== null) yield { inode: rec.id, version: h.v, size: h.sz };
+    }
+  }
+
+  /** Number of inodes known (including deleted ones kept as tombstones). */
+  get size(): number {
+    return this.recs.size;
+  }
+}
+
+function sideToConflictSide(s: Side): ConflictSide {
+  const st = s.state;
+  if (st.kind === "d" || s.head === undefined) {
+    const stamp = st.loc ?? s.head;
+    return { pod: stamp?.p ?? "", timeMs: stampTimeMs(stamp?.t ?? 0), inode: st.id };
+  }
+  const side: ConflictSide = { pod: s.head.p, timeMs: stampTimeMs(s.head.t), inode: st.id };
+  if (s.head.v === null) side.deleted = true;
+  else {
+    side.version = s.head.v;
+    side.size = s.head.sz;
+  }
+  return side;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function sameOverride(a: Override | undefined, b: Override | undefined): boolean {
+  return a?.par === b?.par && a?.nm === b?.nm;
+}
+
+/** Components of a path already known to be normalised (built by the view itself). */
+export function splitPathUnchecked(path: string): string[] {
+  return path === "/" ? [] : path.slice(1).split("/");
+}

@@ -1,0 +1,72 @@
+/**
+ * A PeerConnection exists only after a completed handshake (the mesh constructs it in the
+ * handshake's success callback and nowhere else). It is therefore the only way to send a
+ * sync, awareness, chunk or rpc frame: code holding no PeerConnection cannot leak namespace
+ * data to an unauthenticated socket.
+ */
+import WebSocket from "ws";
+import { Channel, encodeFrame } from "./frame.js";
+import type { PodId, Role } from "./types.js";
+
+export interface PeerInfo {
+  podId: PodId;
+  role: Role;
+  publicKey: Buffer;
+  /** The address we dialled, or the remote socket address of an inbound connection. */
+  address: string;
+}
+
+export class PeerConnection implements PeerInfo {
+  readonly podId: PodId;
+  readonly role: Role;
+  readonly publicKey: Buffer;
+  readonly address: string;
+  /** Which pod dialled this connection (the simultaneous-dial tie-break keeps the lower one). */
+  readonly dialler: PodId;
+  /** The peer's last presence state (opaque JSON set by its pod). */
+  presence: unknown = undefined;
+  private alive = true;
+  private readonly keepalive: NodeJS.Timeout;
+
+  constructor(
+    readonly socket: WebSocket,
+    info: PeerInfo & { dialler: PodId },
+    keepaliveMs: number,
+    onDead: (why: string) => void,
+  ) {
+    this.podId = info.podId;
+    this.role = info.role;
+    this.publicKey = info.publicKey;
+    this.address = info.address;
+    this.dialler = info.dialler;
+    socket.on("pong", () => (this.alive = true));
+    // A pulled cable sends no FIN: only a missing pong reveals it, within one or two intervals.
+    this.keepalive = setInterval(() => {
+      if (!this.alive) return onDead(`no keepalive answer within ${keepaliveMs} ms`);
+      this.alive = false;
+      if (socket.readyState === WebSocket.OPEN) socket.ping();
+    }, keepaliveMs);
+    this.keepalive.unref();
+  }
+
+  get open(): boolean {
+    return this.socket.readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes queued in the socket, not yet handed to the kernel (for back-pressure decisions). */
+  get bufferedAmount(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  /** Sends one frame; false when the link is already closing (the caller treats it as a lost peer). */
+  send(channel: Exclude<Channel, Channel.Handshake>, payload: Uint8Array): boolean {
+    if (!this.open) return false;
+    this.socket.send(encodeFrame(channel, payload));
+    return true;
+  }
+
+  /** Marks the connection dead for the keepalive; the mesh then closes the socket. */
+  dispose(): void {
+    clearInterval(this.keepalive);
+  }
+}

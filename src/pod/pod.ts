@@ -1,0 +1,605 @@
+// The pod daemon: opens one data directory, loads the namespace from disk, joins the mesh,
+// and keeps this pod's share of the cluster's content in place. Everything here is wiring
+// and policy; the mechanisms live in the layers below (crdt, store, net, config).
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { statfs } from "node:fs/promises";
+import { networkInterfaces } from "node:os";
+import { type ClusterConfig, compileRules, type EffectiveRule, loadClusterConfig, loadPodConfig, parseClusterConfig, type PodConfig } from "../config/index.js";
+import { Namespace } from "../crdt/index.js";
+import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Mesh, parseIdentity, parseInviteUrl, Rpc } from "../net/index.js";
+import { ChunkCache, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore } from "../store/index.js";
+import { admit } from "./admission.js";
+import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
+import { assessHealth, type HealthState, type Reaction, reactionFor } from "./health.js";
+import { HoldingsExchange } from "./holdings-exchange.js";
+import { Liveness } from "./liveness.js";
+import { createLogger, type Logger } from "./log.js";
+import { type MemberRecord, Membership } from "./membership.js";
+import { Placement, podWeight } from "./placement.js";
+import type { LiveVersionRef, PlanInput } from "./replication-plan.js";
+import { Replicator } from "./replicator.js";
+import { UserError } from "./user-error.js";
+
+export interface PodStartOptions {
+  dataDir: string;
+  log?: Logger;
+}
+
+/** Registry key of the replicated cluster configuration (the text of wormhole.toml). */
+export const CLUSTER_CONFIG_KEY = "config";
+/** How often replication re-plans even without a trigger (grace expiry, missed events). */
+const REPLAN_INTERVAL_MS = 1_000;
+/** How often unreferenced chunks are collected. */
+const GC_INTERVAL_MS = 30_000;
+/** How long a `write_ack = "redundancy"` write waits for its replicas before failing. */
+const WRITE_ACK_TIMEOUT_MS = 120_000;
+
+export interface HealthReport {
+  state: HealthState;
+  reaction: Reaction;
+  counts: { total: number; underReplicated: number; unavailable: number };
+}
+
+export class Pod {
+  readonly layout: DataDirLayout;
+  readonly podConfig: PodConfig;
+  readonly identity: Identity;
+  readonly log: Logger;
+  readonly meta: MetaStore;
+  readonly chunks: ChunkStore;
+  readonly cache: ChunkCache;
+  readonly pool: HashPool;
+  readonly namespace: Namespace;
+  readonly membership: Membership;
+  readonly liveness: Liveness;
+  readonly mesh: Mesh;
+  readonly rpc: Rpc;
+  readonly chunkPull: ChunkPull;
+  readonly holdings: HoldingsExchange;
+  readonly replicator: Replicator;
+  private readonly docSync: DocSync;
+  private clusterConfig: ClusterConfig;
+  private rules: (path: string) => EffectiveRule;
+  private pendingInvite: { url: string; claims: InviteClaims } | undefined;
+  private placementCache: { key: string; placement: Placement } | undefined;
+  private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0 } };
+  private timers: NodeJS.Timeout[] = [];
+  private ackWaiters = new Set<() => void>();
+  private stopped = false;
+
+  private constructor(parts: {
+    layout: DataDirLayout;
+    podConfig: PodConfig;
+    clusterConfig: ClusterConfig;
+    identity: Identity;
+    log: Logger;
+    meta: MetaStore;
+    chunks: ChunkStore;
+    cache: ChunkCache;
+    pool: HashPool;
+    pendingInvite: { url: string; claims: InviteClaims } | undefined;
+  }) {
+    this.layout = parts.layout;
+    this.podConfig = parts.podConfig;
+    this.clusterConfig = parts.clusterConfig;
+    this.rules = compileRules(parts.clusterConfig);
+    this.identity = parts.identity;
+    this.log = parts.log;
+    this.meta = parts.meta;
+    this.chunks = parts.chunks;
+    this.cache = parts.cache;
+    this.pool = parts.pool;
+    this.pendingInvite = parts.pendingInvite;
+    this.namespace = new Namespace({
+      podId: this.identity.podId,
+      emptyVersion: EMPTY_VERSION,
+      // Read through `this.rules` at call time, so an applied config takes effect.
+      policyFor: (path) => this.rules(path).conflict,
+    });
+    this.membership = new Membership(this.namespace.registry);
+    this.liveness = new Liveness(this.identity.podId, this.clusterConfig.cluster.graceMs);
+    this.mesh = new Mesh({
+      identity: this.identity,
+      cluster: this.clusterName,
+      role: this.podConfig.pod.role,
+      ...(this.podConfig.pod.listen && this.podConfig.pod.role === "full" ? { listen: formatAddress(this.podConfig.pod.listen) } : {}),
+      log: (level, message) => this.log[level](message),
+      authorize: (request) =>
+        admit(request, {
+          cluster: this.clusterName,
+          membership: this.membership,
+          joinPolicy: () => this.clusterConfig.cluster.join,
+          pendingInvite: () => this.pendingInvite?.claims,
+        }),
+    });
+    this.rpc = new Rpc(this.mesh);
+    this.chunkPull = new ChunkPull(this.mesh, { provider: (id) => this.serveChunk(id) });
+    this.docSync = new DocSync(this.mesh, this.namespace.docs);
+    this.holdings = new HoldingsExchange({
+      rpc: this.rpc,
+      index: this.meta.holdings,
+      selfId: this.identity.podId,
+      log: this.log,
+      connectedPeers: () => this.mesh.connections().map((c) => c.podId),
+      changed: () => this.changed(),
+    });
+    this.replicator = new Replicator(
+      {
+        snapshot: () => this.planInput(),
+        fetch: (version) => this.fetchVersion(version),
+        release: (version) => this.releaseVersion(version),
+        replicated: (versions) => this.leaveOutbox(versions),
+      },
+      this.log,
+    );
+  }
+
+  /** Opens the data directory and loads everything from disk; nothing is on the network yet. */
+  static async open(options: PodStartOptions): Promise<Pod> {
+    const layout = dataDirLayout(options.dataDir);
+    if (!existsSync(layout.podConfig) || !existsSync(layout.identity)) {
+      throw new UserError(`${options.dataDir} holds no pod`, "create one with `wormhole init` (a new cluster) or `wormhole join <invite>`");
+    }
+    const podConfig = loadPodConfig(layout.podConfig);
+    const identity = parseIdentity(readFileSync(layout.identity, "utf8"));
+    const log = options.log ?? createLogger(podConfig.pod.name);
+    const pendingInvite = existsSync(layout.pendingInvite) ? readInvite(layout.pendingInvite) : undefined;
+    const clusterConfig = existsSync(layout.clusterConfig) ? loadClusterConfig(layout.clusterConfig) : undefined;
+    const clusterName = clusterConfig?.cluster.name ?? pendingInvite?.claims.cluster;
+    if (!clusterName) {
+      throw new UserError(`${options.dataDir} has neither a wormhole.toml nor a pending invite`, "the data directory is incomplete: recreate it with `wormhole init` or `wormhole join`");
+    }
+    const meta = await MetaStore.open(layout.meta);
+    const pool = HashPool.shared();
+    const chunks = await ChunkStore.open(layout.chunks, { pool });
+    const cache = await ChunkCache.open(chunks, meta, { maxBytes: podConfig.cache.maxSizeBytes });
+    const pod = new Pod({
+      layout,
+      podConfig,
+      clusterConfig: clusterConfig ?? placeholderClusterConfig(clusterName),
+      identity,
+      log,
+      meta,
+      chunks,
+      cache,
+      pool,
+      pendingInvite,
+    });
+    for (const [name, doc] of pod.namespace.docs) await meta.attachDoc(name, doc);
+    return pod;
+  }
+
+  get podId(): string {
+    return this.identity.podId;
+  }
+
+  get clusterName(): string {
+    return this.clusterConfig.cluster.name;
+  }
+
+  get config(): ClusterConfig {
+    return this.clusterConfig;
+  }
+
+  ruleFor(path: string): EffectiveRule {
+    return this.rules(path);
+  }
+
+  currentHealth(): HealthReport {
+    return this.health;
+  }
+
+  /** Joins the mesh and starts the background work. */
+  async start(): Promise<void> {
+    this.adoptReplicatedConfig();
+    this.foundClusterIfFirst();
+    this.namespace.registry.onChange((keys) => {
+      if (keys.has(CLUSTER_CONFIG_KEY)) this.adoptReplicatedConfig();
+      this.updateDialTargets();
+      this.finishJoinIfMember();
+      this.changed();
+    });
+    this.namespace.onChange(() => this.replicator.trigger());
+    this.mesh.onPeerUp((peer) => {
+      this.liveness.up(peer.podId);
+      void this.holdings.sendSnapshot(peer.podId);
+      this.changed();
+    });
+    this.mesh.onPeerDown((peer) => {
+      this.liveness.down(peer.podId);
+      this.changed();
+    });
+    await this.mesh.start();
+    this.announceSelf();
+    this.updateDialTargets();
+    if (this.pendingInvite) {
+      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.url });
+    }
+    this.replicator.startPeriodic(REPLAN_INTERVAL_MS);
+    this.every(REPLAN_INTERVAL_MS, () => this.refreshHealth());
+    this.every(GC_INTERVAL_MS, () => void this.collectGarbage());
+    this.every(5_000, () => void this.publishPresence());
+    await this.publishPresence();
+    this.refreshHealth();
+    this.replicator.trigger();
+    this.log.info(`pod ${this.podId.slice(0, 8)} of cluster "${this.clusterName}" started${this.mesh.address() ? ` on ${this.mesh.address()}` : ""}`);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const wake of this.ackWaiters) wake();
+    await this.replicator.stop();
+    this.docSync.close();
+    await this.mesh.stop();
+    await this.cache.close();
+    await this.meta.flush().catch((error: Error) => this.log.error(`metadata flush at stop failed: ${error.message}`));
+    await this.meta.close();
+  }
+
+  // ---- membership and configuration --------------------------------------------------------
+
+  /** The first start of the first pod: records itself and the cluster config in the namespace. */
+  private foundClusterIfFirst(): void {
+    if (this.pendingInvite || this.membership.all().length > 0) return;
+    this.namespace.registry.set(CLUSTER_CONFIG_KEY, readFileSync(this.layout.clusterConfig, "utf8"));
+    this.log.info(`founded cluster "${this.clusterName}"`);
+  }
+
+  /** Writes this pod's own membership record (name, role, addresses, capacity). */
+  private announceSelf(): void {
+    if (this.pendingInvite && !this.membership.isMember(this.podId)) return; // not admitted yet
+    const current = this.membership.get(this.podId);
+    const record: MemberRecord = {
+      podId: this.podId,
+      name: this.podConfig.pod.name,
+      role: this.podConfig.pod.role,
+      publicKey: this.identity.publicKey.toString("base64"),
+      addresses: this.advertisedAddresses(),
+      state: current?.state ?? "active",
+      joinedAtMs: current?.joinedAtMs ?? Date.now(),
+      capacityBytes: this.podConfig.pod.storageLimitBytes ?? current?.capacityBytes ?? 0,
+    };
+    if (JSON.stringify(current) !== JSON.stringify(record)) this.membership.put(record);
+  }
+
+  private finishJoinIfMember(): void {
+    if (!this.pendingInvite || !this.membership.isMember(this.podId)) return;
+    if (this.namespace.registry.get(CLUSTER_CONFIG_KEY) === undefined) return; // wait for the config too
+    this.pendingInvite = undefined;
+    rmSync(this.layout.pendingInvite, { force: true });
+    this.announceSelf();
+    this.log.info(`joined cluster "${this.clusterName}"`);
+  }
+
+  /** Takes the cluster config from the namespace (where `config apply` puts it). */
+  private adoptReplicatedConfig(): void {
+    const text = this.namespace.registry.get(CLUSTER_CONFIG_KEY);
+    if (typeof text !== "string") return;
+    try {
+      const config = parseClusterConfig(text, "wormhole.toml (replicated)");
+      this.clusterConfig = config;
+      this.rules = compileRules(config);
+      this.liveness.setGrace(config.cluster.graceMs);
+      const onDisk = existsSync(this.layout.clusterConfig) ? readFileSync(this.layout.clusterConfig, "utf8") : undefined;
+      if (onDisk !== text) writeFileSync(this.layout.clusterConfig, text);
+    } catch (error) {
+      // A config that validated on the pod that applied it but not here (an older version
+      // of this software): keep the last good one and say so.
+      this.log.error(`ignoring the replicated cluster config: ${(error as Error).message}`);
+    }
+  }
+
+  /** Validates and replicates a new wormhole.toml; returns human lines for what changed. */
+  applyClusterConfig(text: string, source: string): string[] {
+    const next = parseClusterConfig(text, source);
+    if (next.cluster.name !== this.clusterName) {
+      throw new UserError(`${source} is for cluster "${next.cluster.name}", this pod is in "${this.clusterName}"`, "a cluster cannot be renamed; fix [cluster] name");
+    }
+    const admins = this.clusterConfig.cluster.admins;
+    if (admins.length > 0 && !admins.includes(this.podId)) {
+      throw new UserError(`this pod (${this.podId}) is not one of the cluster's admins`, `run \`wormhole config apply\` on an admin pod: ${admins.join(", ")}`);
+    }
+    const changes = describeChanges(this.clusterConfig, next);
+    this.namespace.registry.set(CLUSTER_CONFIG_KEY, text);
+    return changes;
+  }
+
+  private advertisedAddresses(): string[] {
+    const address = this.mesh.address();
+    if (!address || this.podConfig.pod.role === "client") return [];
+    const { host, port } = this.podConfig.pod.listen!;
+    const actualPort = Number(address.slice(address.lastIndexOf(":") + 1)) || port;
+    if (host !== "0.0.0.0" && host !== "::") return [formatAddress({ host, port: actualPort })];
+    // Listening everywhere: advertise every non-internal IPv4 address of this machine.
+    const ips = Object.values(networkInterfaces())
+      .flat()
+      .filter((i) => i && i.family === "IPv4" && !i.internal)
+      .map((i) => i!.address);
+    return (ips.length > 0 ? ips : ["127.0.0.1"]).map((ip) => formatAddress({ host: ip, port: actualPort }));
+  }
+
+  private updateDialTargets(): void {
+    const targets = new Set<string>(this.podConfig.pod.peers.map((p) => formatAddress(p)));
+    for (const member of this.membership.all()) {
+      if (member.podId === this.podId || member.state === "left") continue;
+      for (const address of member.addresses) targets.add(address);
+    }
+    for (const own of this.advertisedAddresses()) targets.delete(own);
+    if (this.pendingInvite) for (const a of this.pendingInvite.claims.addresses) targets.add(a);
+    this.mesh.setDialTargets(targets);
+    if (this.pendingInvite) {
+      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.url });
+    }
+  }
+
+  // ---- placement, replication, health ------------------------------------------------------
+
+  /** Full, active members counted for placement right now (reachable or within grace). */
+  placeableMembers(): MemberRecord[] {
+    return this.membership.all().filter((m) => m.role === "full" && m.state === "active" && this.liveness.isPlaceable(m.podId));
+  }
+
+  private placement(): Placement {
+    const members = this.placeableMembers();
+    const pods = members.map((m) => ({ id: m.podId, weight: podWeight({ capacityBytes: this.capacityOf(m), usedBytes: 0 }) }));
+    const key = JSON.stringify(pods);
+    if (this.placementCache?.key !== key) this.placementCache = { key, placement: new Placement(pods) };
+    return this.placementCache.placement;
+  }
+
+  /** Placement weighs pods by capacity; a pod without a declared limit counts as 1 TiB. */
+  private capacityOf(member: MemberRecord): number {
+    return member.capacityBytes > 0 ? member.capacityBytes : 2 ** 40;
+  }
+
+  targetsOf(inode: string, redundancy: number): string[] {
+    return this.placement().place(inode, redundancy);
+  }
+
+  /** Every live version with the redundancy its path asks for. */
+  liveVersionRefs(): LiveVersionRef[] {
+    const refs: LiveVersionRef[] = [];
+    for (const { inode, version } of this.namespace.liveVersions()) {
+      if (version === EMPTY_VERSION) continue; // every store has it: nothing to replicate
+      const path = this.namespace.stat(inode)?.path;
+      const redundancy = path === undefined ? this.clusterConfig.cluster.redundancy : this.rules(path).redundancy;
+      refs.push({ inode, version, redundancy: this.effectiveRedundancy(redundancy) });
+    }
+    return refs;
+  }
+
+  /** `lower-redundancy`: place on the pods that remain instead of waiting for the others. */
+  private effectiveRedundancy(wanted: number): number {
+    if (this.health.reaction !== "lower-redundancy") return wanted;
+    return Math.max(1, Math.min(wanted, this.placeableMembers().length));
+  }
+
+  private planInput(): PlanInput {
+    const self = this.membership.get(this.podId);
+    const isFull = this.podConfig.pod.role === "full";
+    return {
+      selfId: this.podId,
+      versions: this.liveVersionRefs(),
+      targetsOf: (inode, n) => this.targetsOf(inode, n),
+      holdersOf: (version) => this.meta.holdings.holdersOf(version),
+      heldLocally: this.meta.holdings.versionsOf(this.podId),
+      // A client never gives up its local writes before they are replicated, and a pod
+      // that has not joined yet keeps everything.
+      isProtected: (version) => this.meta.outbox.has(version) || this.cache.isPinned(version) || !isFull || self === undefined,
+      isReachable: (podId) => this.liveness.isReachable(podId),
+    };
+  }
+
+  /** Pulls one complete version (manifest, then its chunks from every holder at once). */
+  private async fetchVersion(version: string): Promise<void> {
+    const holders = () => this.holdersFor(version);
+    const manifestBytes = (await this.chunks.has(version)) ? await this.chunks.get(version) : await this.chunkPull.pull(version, holders());
+    const manifest = decodeManifest(manifestBytes);
+    const lease = this.chunks.lease();
+    try {
+      const missing: string[] = [];
+      for (const { id } of manifest.chunks) {
+        lease.hold(id);
+        if (!(await this.chunks.has(id))) missing.push(id);
+      }
+      const unique = [...new Set(missing)];
+      const datas = await this.chunkPull.pullMany(unique, holders);
+      await Promise.all(unique.map((id, i) => this.chunks.putVerified(id, datas[i]!)));
+      await this.chunks.putVerified(version, manifestBytes);
+      // These chunks are a counted replica now, not cache.
+      await Promise.all([version, ...manifest.chunks.map((c) => c.id)].map((id) => this.cache.forget(id)));
+    } finally {
+      lease.release();
+    }
+    await this.holdings.announce([version], []);
+  }
+
+  /** Connected pods known to hold `version`; without any, every connected peer (one may). */
+  private holdersFor(version: string): string[] {
+    const connected = this.meta.holdings.holdersOf(version).filter((p) => p !== this.podId && this.mesh.isConnected(p));
+    return connected.length > 0 ? connected : this.mesh.connections().map((c) => c.podId);
+  }
+
+  private async releaseVersion(version: string): Promise<void> {
+    await this.holdings.announce([], [version]);
+    this.gcSoon();
+  }
+
+  private async leaveOutbox(versions: string[]): Promise<void> {
+    for (const version of versions) if (this.meta.outbox.has(version)) await this.meta.outbox.remove(version);
+    this.wakeAckWaiters();
+  }
+
+  /** Serves a chunk to a peer: anything this pod has, replica or cache. */
+  private async serveChunk(id: string): Promise<Buffer | undefined> {
+    if (!(await this.chunks.has(id))) return undefined;
+    this.cache.touch(id);
+    return this.chunks.get(id);
+  }
+
+  /**
+   * A chunk this pod lacks, for a reader: from a connected holder, verified by the net layer.
+   * The caller stores it; it is recorded as cache (evictable), unless it becomes part of a
+   * replica later.
+   */
+  async fetchChunk(id: string): Promise<Buffer> {
+    const peers = this.mesh.connections().map((c) => c.podId);
+    if (peers.length === 0) throw new Error("no other pod is reachable");
+    const data = await this.chunkPull.pull(id, peers);
+    void this.cache.admit(id, data.length).catch((error: Error) => this.log.warn(`cache index: ${error.message}`));
+    return data;
+  }
+
+  /**
+   * After a local write made `version` the content of a file: this pod holds it (announce),
+   * it waits in the outbox until its targets hold it, and with `write_ack = "redundancy"`
+   * the caller waits for that too.
+   */
+  async afterLocalWrite(version: string, size: number): Promise<void> {
+    await this.meta.outbox.add(version, size);
+    await this.holdings.announce([version], []);
+    await this.meta.flush();
+    this.replicator.trigger();
+    if (this.clusterConfig.cluster.writeAck !== "redundancy") return;
+    await this.waitFor(() => !this.meta.outbox.has(version), WRITE_ACK_TIMEOUT_MS, () => {
+      const holders = this.meta.holdings.holdersOf(version).length;
+      return new UserError(
+        `the write was stored here but only ${holders} pod(s) hold it after ${WRITE_ACK_TIMEOUT_MS / 1000} s (write_ack = "redundancy")`,
+        "it stays queued and will be replicated when enough full pods are reachable; see `wormhole status`",
+      );
+    });
+  }
+
+  /** Whether a write to `path` is allowed now: read-only rules and failure reactions. */
+  writeMode(path: string): "ok" | "read-only" {
+    if (this.rules(path).readonly) return "read-only";
+    return this.health.reaction === "read-only" || this.health.reaction === "stop" ? "read-only" : "ok";
+  }
+
+  private refreshHealth(): void {
+    const reachableFull = this.membership.all().filter((m) => m.role === "full" && m.state !== "left" && this.liveness.isReachable(m.podId));
+    const counted = new Set(reachableFull.map((m) => m.podId));
+    const files = this.liveVersionRefs().map((ref) => ({
+      target: ref.redundancy,
+      liveReplicas: this.meta.holdings.holdersOf(ref.version).filter((p) => counted.has(p)).length,
+    }));
+    const room = reachableFull.filter((m) => m.state === "active").length;
+    const { state, counts } = assessHealth(files, room);
+    const reaction = reactionFor(state, {
+      degraded: this.clusterConfig.failure.degraded,
+      at_risk: this.clusterConfig.failure.atRisk,
+      unavailable: this.clusterConfig.failure.unavailable,
+    });
+    if (state !== this.health.state) this.log.info(`cluster health: ${this.health.state} → ${state} (reaction: ${reaction})`);
+    this.health = { state, reaction, counts };
+    this.finishDrainIfDone();
+  }
+
+  /** A draining pod that holds nothing live any more has handed everything over: it left. */
+  private finishDrainIfDone(): void {
+    const self = this.membership.get(this.podId);
+    if (self?.state !== "draining") return;
+    const held = this.meta.holdings.versionsOf(this.podId);
+    const stillNeeded = this.liveVersionRefs().filter((ref) => held.has(ref.version)).length;
+    if (stillNeeded > 0) return;
+    this.membership.update(this.podId, { state: "left" });
+    this.log.info("drain complete: every file has its copies on other pods; this pod has left the cluster");
+  }
+
+  private async publishPresence(): Promise<void> {
+    const disk = await statfs(this.layout.root).catch(() => undefined);
+    this.mesh.setPresence({
+      role: this.podConfig.pod.role,
+      usedBytes: this.chunks.usedBytes,
+      capacityBytes: this.podConfig.pod.storageLimitBytes ?? (disk ? disk.blocks * disk.bsize : 0),
+      freeBytes: disk ? disk.bavail * disk.bsize : 0,
+    });
+  }
+
+  // ---- garbage collection ------------------------------------------------------------------
+
+  private gcTimer: NodeJS.Timeout | undefined;
+
+  private gcSoon(): void {
+    if (this.gcTimer || this.stopped) return;
+    this.gcTimer = setTimeout(() => {
+      this.gcTimer = undefined;
+      void this.collectGarbage();
+    }, 2_000);
+    this.gcTimer.unref();
+  }
+
+  /** Deletes chunks that no held version, outbox entry, pin or cache entry references. */
+  async collectGarbage(): Promise<void> {
+    try {
+      const keep = new Set<string>(this.meta.holdings.versionsOf(this.podId));
+      for (const { version } of this.meta.outbox.list()) keep.add(version);
+      const live = await collectLiveChunks(this.chunks, keep);
+      const result = await this.chunks.gc((id) => live.has(id) || this.cache.has(id) || this.cache.isProtected(id));
+      if (result.deleted > 0) this.log.debug(`gc: deleted ${result.deleted} chunks (${result.freedBytes} bytes)`);
+    } catch (error) {
+      this.log.error(`garbage collection failed: ${(error as Error).message}`);
+    }
+  }
+
+  // ---- plumbing ----------------------------------------------------------------------------
+
+  private changed(): void {
+    this.placementCache = undefined;
+    this.replicator.trigger();
+    this.wakeAckWaiters();
+  }
+
+  private wakeAckWaiters(): void {
+    for (const wake of [...this.ackWaiters]) wake();
+  }
+
+  /** Resolves when `done()` holds, re-checked whenever replication state changes. */
+  private waitFor(done: () => boolean, timeoutMs: number, timeoutError: () => Error): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.ackWaiters.delete(check);
+        reject(timeoutError());
+      }, timeoutMs);
+      const check = () => {
+        if (!done() && !this.stopped) return;
+        clearTimeout(timer);
+        this.ackWaiters.delete(check);
+        resolve();
+      };
+      this.ackWaiters.add(check);
+    });
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const timer = setInterval(fn, ms);
+    timer.unref();
+    this.timers.push(timer);
+  }
+}
+
+function readInvite(path: string): { url: string; claims: InviteClaims } {
+  const url = readFileSync(path, "utf8").trim();
+  return { url, claims: parseInviteUrl(url).claims };
+}
+
+/** Until a joining pod receives the cluster's config, it runs on the defaults. */
+function placeholderClusterConfig(name: string): ClusterConfig {
+  return parseClusterConfig(`[cluster]\nname = ${JSON.stringify(name)}\n`, "<defaults while joining>");
+}
+
+function describeChanges(before: ClusterConfig, after: ClusterConfig): string[] {
+  const changes: string[] = [];
+  const flat = (c: ClusterConfig): Record<string, string> => ({
+    ...Object.fromEntries(Object.entries(c.cluster).map(([k, v]) => [`cluster.${k}`, JSON.stringify(v)])),
+    ...Object.fromEntries(Object.entries(c.failure).map(([k, v]) => [`failure.${k}`, JSON.stringify(v)])),
+    rules: JSON.stringify(c.rules.map(({ line: _line, ...rule }) => rule)),
+  });
+  const a = flat(before);
+  const b = flat(after);
+  for (const key of Object.keys(b)) if (a[key] !== b[key]) changes.push(`${key}: ${a[key]} → ${b[key]}`);
+  return changes;
+}

@@ -1,0 +1,444 @@
+// One pod's chunk store: content-addressed files under <data>/chunks/ab/cd/<sha256>.
+//
+// Durability: a chunk is acknowledged only after its bytes were fdatasync'ed under a temp name,
+// renamed into place, and the directory holding the new name was fsync'ed. Callers that write
+// many chunks (a whole version) defer the directory fsyncs into one DirSync and run them once
+// at the end, in parallel.
+import { promises as fsp } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import path from "node:path";
+import { assertChunkId, chunkId } from "./chunk-id.js";
+import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError } from "./errors.js";
+import { HashPool, INLINE_LIMIT } from "./hash-pool.js";
+import { EMPTY_MANIFEST, EMPTY_VERSION } from "./manifest.js";
+
+/** Directories whose new entries must be fsync'ed before the writes are acknowledged. */
+export class DirSync {
+  private readonly dirs = new Set<string>();
+
+  add(dir: string): void {
+    this.dirs.add(dir);
+  }
+
+  async run(): Promise<void> {
+    const dirs = [...this.dirs];
+    this.dirs.clear();
+    await Promise.all(dirs.map(fsyncDir));
+  }
+}
+
+/** A set of chunk ids protected from gc and delete until released. */
+export class Lease {
+  private readonly ids = new Set<string>();
+  private released = false;
+
+  constructor(private readonly holds: Map<string, number>) {}
+
+  hold(id: string): void {
+    if (this.released) throw new Error("lease already released: take a new lease with store.lease()");
+    if (this.ids.has(id)) return;
+    this.ids.add(id);
+    this.holds.set(id, (this.holds.get(id) ?? 0) + 1);
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const id of this.ids) {
+      const n = this.holds.get(id)! - 1;
+      if (n === 0) this.holds.delete(id);
+      else this.holds.set(id, n);
+    }
+    this.ids.clear();
+  }
+}
+
+export interface GcResult {
+  deleted: number;
+  freedBytes: number;
+  skippedHeld: number;
+}
+
+export class ChunkStore {
+  private readonly holds = new Map<string, number>();
+  /** Chunks being unlinked right now; a put of the same id waits, then writes it again. */
+  private readonly deleting = new Map<string, Promise<void>>();
+  /** Chunks being written right now; a second writer of the same id waits for the first. */
+  private readonly writing = new Map<string, Promise<void>>();
+  private readonly knownDirs = new Set<string>();
+  private used = 0;
+  private count = 0;
+
+  private constructor(
+    readonly dir: string,
+    private readonly pool: HashPool,
+  ) {}
+
+  get chunksDir(): string {
+    return path.join(this.dir, "chunks");
+  }
+
+  get quarantineDir(): string {
+    return path.join(this.dir, "quarantine");
+  }
+
+  private get tmpDir(): string {
+    return path.join(this.dir, "tmp");
+  }
+
+  /** Opens (creating if needed) the store in `dir`; removes temp files left by a crash. */
+  static async open(dir: string, options: { pool?: HashPool } = {}): Promise<ChunkStore> {
+    const store = new ChunkStore(path.resolve(dir), options.pool ?? HashPool.shared());
+    for (const d of [store.dir, store.chunksDir, store.quarantineDir]) await fsp.mkdir(d, { recursive: true });
+    await fsp.rm(store.tmpDir, { recursive: true, force: true });
+    await fsp.mkdir(store.tmpDir);
+    await fsyncDir(store.dir);
+    await store.scan();
+    if (!(await store.has(EMPTY_VERSION))) await store.put(EMPTY_MANIFEST);
+    return store;
+  }
+
+  /** Bytes of chunk content stored (file sizes, not disk blocks). */
+  get usedBytes(): number {
+    return this.used;
+  }
+
+  get chunkCount(): number {
+    return this.count;
+  }
+
+  /**
+   * Stores `data`, returns its id. Idempotent: an existing chunk is not written again.
+   * Pass a `lease` to keep the chunk safe from gc until it is referenced by something live.
+   */
+  async put(data: Uint8Array, lease?: Lease): Promise<string> {
+    const id = chunkId(data);
+    lease?.hold(id);
+    const dirs = new DirSync();
+    await this.putMany([{ id, data }], dirs);
+    await dirs.run();
+    return id;
+  }
+
+  /** Stores a chunk received from elsewhere under its announced id; rejects data that does not match. */
+  async putVerified(id: string, data: Uint8Array, lease?: Lease): Promise<void> {
+    assertChunkId(id);
+    const actual = chunkId(data);
+    if (actual !== id) throw new ChunkMismatchError(id, actual);
+    lease?.hold(id);
+    const dirs = new DirSync();
+    await this.putMany([{ id, data }], dirs);
+    await dirs.run();
+  }
+
+  /**
+   * Writes chunks whose ids the caller computed itself, in three phases so the disk sees them
+   * together: write every new one under a temp name, fdatasync them all at once (one journal
+   * commit serves many files), then rename each into place. Their directory entries are
+   * durable only after `dirs.run()`. Returns how many chunks were new.
+   */
+  async putMany(chunks: Iterable<{ id: string; data: Uint8Array }>, dirs: DirSync): Promise<number> {
+    // A short hold so a concurrent gc cannot unlink a chunk we find already present.
+    const lease = this.lease();
+    const mine: { id: string; data: Uint8Array }[] = [];
+    const others: Promise<unknown>[] = [];
+    let settle: (err?: unknown) => void = () => {};
+    const ours = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
+    ours.catch(() => {});
+    for (const { id, data } of chunks) {
+      if (lease.has(id)) continue; // the same chunk twice in one batch
+      lease.hold(id);
+      const other = this.writing.get(id);
+      if (other) {
+        // Another writer is storing these bytes right now: its success is ours.
+        others.push(other);
+        dirs.add(path.dirname(this.pathOf(id)));
+        continue;
+      }
+      this.writing.set(id, ours);
+      mine.push({ id, data });
+    }
+    try {
+      const staged = settledOrThrow(await Promise.allSettled(mine.map(({ id, data }) => this.stage(id, data, dirs))), (s) => s && discard(s));
+      const present = staged.filter((s): s is StagedChunk => s !== undefined);
+      settledOrThrow(await Promise.allSettled(present.map((s) => syncAndClose(s.handle))), () => {}, () => Promise.all(present.map((s) => fsp.rm(s.tmp, { force: true }))));
+      for (const s of present) {
+        await fsp.rename(s.tmp, this.pathOf(s.id));
+        dirs.add(path.dirname(this.pathOf(s.id)));
+        this.used += s.size;
+        this.count++;
+      }
+      settle();
+      await Promise.all(others);
+      return present.length;
+    } catch (err) {
+      settle(err);
+      throw err;
+    } finally {
+      for (const { id } of mine) this.writing.delete(id);
+      lease.release();
+    }
+  }
+
+  /** Phase 1 of putMany: writes a new chunk under a temp name (undefined if already stored). */
+  private async stage(id: string, data: Uint8Array, dirs: DirSync): Promise<StagedChunk | undefined> {
+    await this.deleting.get(id);
+    const file = this.pathOf(id);
+    if (await exists(file)) {
+      // Possibly renamed by a writer whose directory fsync has not run yet: sync it too.
+      dirs.add(path.dirname(file));
+      return undefined;
+    }
+    await this.ensureDir(path.dirname(file));
+    const tmp = path.join(this.tmpDir, `${id}.${randomBytes(6).toString("hex")}`);
+    const handle = await fsp.open(tmp, "wx");
+    try {
+      await handle.writeFile(data);
+    } catch (err) {
+      await handle.close();
+      await fsp.rm(tmp, { force: true });
+      throw err;
+    }
+    return { id, tmp, handle, size: data.length };
+  }
+
+  /** The chunk's bytes, verified against its id (hashed in the HashPool when large). */
+  async get(id: string): Promise<Buffer> {
+    assertChunkId(id);
+    let handle: FileHandle;
+    try {
+      handle = await fsp.open(this.pathOf(id), "r");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") throw new ChunkNotFoundError(id);
+      throw err;
+    }
+    let raw: Buffer;
+    try {
+      const { size } = await handle.stat();
+      // Owned memory, so the bytes can move to a hashing worker and back without a copy.
+      raw = size > INLINE_LIMIT ? Buffer.allocUnsafeSlow(size) : Buffer.allocUnsafe(size);
+      const { bytesRead } = await handle.read(raw, 0, size, 0);
+      raw = raw.subarray(0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+    const { id: actual, data } = await this.pool.hash(raw, true);
+    if (actual !== id) throw await this.quarantine(id, data.length);
+    return data;
+  }
+
+  async has(id: string): Promise<boolean> {
+    assertChunkId(id);
+    return exists(this.pathOf(id));
+  }
+
+  /** Size in bytes of a stored chunk, or undefined when absent. */
+  async sizeOf(id: string): Promise<number | undefined> {
+    assertChunkId(id);
+    try {
+      return (await fsp.stat(this.pathOf(id))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw err;
+    }
+  }
+
+  /** Protects chunk ids from gc/delete until `release()`. Readers and writers take one. */
+  lease(): Lease {
+    return new Lease(this.holds);
+  }
+
+  isHeld(id: string): boolean {
+    return this.holds.has(id);
+  }
+
+  /** Deletes a chunk unless a lease holds it. Returns true when something was deleted. */
+  async delete(id: string): Promise<boolean> {
+    assertChunkId(id);
+    if (this.holds.has(id) || id === EMPTY_VERSION) return false;
+    const pending = this.deleting.get(id);
+    if (pending) {
+      await pending;
+      return false;
+    }
+    const file = this.pathOf(id);
+    const work = (async () => {
+      try {
+        const { size } = await fsp.stat(file);
+        await fsp.unlink(file);
+        this.used -= size;
+        this.count--;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+    })();
+    this.deleting.set(id, work.then(() => undefined, () => undefined));
+    try {
+      await work;
+      return true;
+    } finally {
+      this.deleting.delete(id);
+    }
+  }
+
+  /** Every stored chunk id (walks the directory tree). */
+  async *list(): AsyncGenerator<string> {
+    for (const a of await readdirOrEmpty(this.chunksDir)) {
+      for (const b of await readdirOrEmpty(path.join(this.chunksDir, a))) {
+        for (const name of await readdirOrEmpty(path.join(this.chunksDir, a, b))) yield name;
+      }
+    }
+  }
+
+  /** Deletes every chunk for which `isLive(id)` is false and that no lease holds. */
+  async gc(isLive: (id: string) => boolean): Promise<GcResult> {
+    const result: GcResult = { deleted: 0, freedBytes: 0, skippedHeld: 0 };
+    for await (const id of this.list()) {
+      if (id === EMPTY_VERSION || isLive(id)) continue;
+      if (this.holds.has(id)) {
+        result.skippedHeld++;
+        continue;
+      }
+      const before = this.used;
+      if (await this.delete(id)) {
+        result.deleted++;
+        result.freedBytes += before - this.used;
+      }
+    }
+    return result;
+  }
+
+  pathOf(id: string): string {
+    return path.join(this.chunksDir, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  /** Moves a corrupt chunk aside so it is never served again, keeping it for inspection. */
+  private async quarantine(id: string, length: number): Promise<CorruptChunkError> {
+    const target = path.join(this.quarantineDir, `${id}.${Date.now()}.${randomBytes(3).toString("hex")}`);
+    try {
+      await fsp.rename(this.pathOf(id), target);
+      this.used -= length;
+      this.count--;
+    } catch (err) {
+      // A concurrent reader quarantined it first.
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    await fsyncDir(path.dirname(this.pathOf(id)));
+    await fsyncDir(this.quarantineDir);
+    return new CorruptChunkError(id, target);
+  }
+
+  /** Creates chunks/ab/cd on first use and makes the new directory entries durable. */
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    const top = path.dirname(dir);
+    if (!this.knownDirs.has(top)) {
+      if (await mkdirIfMissing(top)) await fsyncDir(this.chunksDir);
+      this.knownDirs.add(top);
+    }
+    if (await mkdirIfMissing(dir)) await fsyncDir(top);
+    this.knownDirs.add(dir);
+  }
+
+  private async scan(): Promise<void> {
+    for (const a of await readdirOrEmpty(this.chunksDir)) {
+      const top = path.join(this.chunksDir, a);
+      this.knownDirs.add(top);
+      for (const b of await readdirOrEmpty(top)) {
+        const dir = path.join(top, b);
+        this.knownDirs.add(dir);
+        for (const name of await readdirOrEmpty(dir)) {
+          this.used += (await fsp.stat(path.join(dir, name))).size;
+          this.count++;
+        }
+      }
+    }
+  }
+}
+
+interface StagedChunk {
+  id: string;
+  tmp: string;
+  handle: FileHandle;
+  size: number;
+}
+
+/**
+ * fdatasync blocks one of libuv's 4 threads until the disk answers. Letting a whole batch sync
+ * at once starves the reads of the file being ingested (they queue behind the syncs), so at
+ * most SYNC_SLOTS syncs are outstanding per process.
+ */
+const SYNC_SLOTS = 2;
+let syncsRunning = 0;
+const syncWaiters: (() => void)[] = [];
+
+async function syncAndClose(handle: FileHandle): Promise<void> {
+  while (syncsRunning >= SYNC_SLOTS) await new Promise<void>((resolve) => syncWaiters.push(resolve));
+  syncsRunning++;
+  try {
+    await handle.datasync();
+  } finally {
+    syncsRunning--;
+    syncWaiters.shift()?.();
+    await handle.close();
+  }
+}
+
+async function discard(staged: StagedChunk): Promise<void> {
+  await staged.handle.close().catch(() => {});
+  await fsp.rm(staged.tmp, { force: true });
+}
+
+/**
+ * Values of settled promises; if any rejected, first cleans up every fulfilled value (and
+ * runs `always`), then throws the first error.
+ */
+function settledOrThrow<T>(results: PromiseSettledResult<T>[], cleanup: (value: T) => unknown, always?: () => unknown): T[] {
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (!failed) return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+  for (const r of results) if (r.status === "fulfilled") void Promise.resolve(cleanup(r.value)).catch(() => {});
+  void Promise.resolve(always?.()).catch(() => {});
+  throw failed.reason;
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const handle = await fsp.open(dir, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await fsp.access(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function mkdirIfMissing(dir: string): Promise<boolean> {
+  try {
+    await fsp.mkdir(dir);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fsp.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw err;
+  }
+}

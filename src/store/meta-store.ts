@@ -1,0 +1,200 @@
+// Durable metadata of one pod, in one classic-level database:
+// - the namespace's Yjs shard documents: every update (V2) appended before it is acknowledged,
+//   compacted into a snapshot in the background, loaded at start;
+// - the local indexes: outbox, peer holdings, cache index, local key/value state.
+// All writes go through one GroupCommit, so they are ordered and fsync'ed in shared batches.
+import { Level } from "level";
+import * as Y from "yjs";
+import { GroupCommit, type BatchOp } from "./group-commit.js";
+import { CacheIndex, LocalState, Outbox, PeerHoldings } from "./meta-indexes.js";
+
+/** Compact a document once this many updates were appended since its last snapshot... */
+const COMPACT_AFTER_UPDATES = 2000;
+/** ...or once they add up to this many bytes. */
+const COMPACT_AFTER_BYTES = 8 * 1024 * 1024;
+const DOC_PREFIX = "y!";
+const SEQ_DIGITS = 12;
+
+interface AttachedDoc {
+  name: string;
+  doc: Y.Doc;
+  /** Sequence number of the last update appended (contiguous from snapshotSeq + 1). */
+  seq: number;
+  /** Updates up to this seq are covered by the stored snapshot and deleted. */
+  snapshotSeq: number;
+  bytesSinceSnapshot: number;
+  compacting: Promise<void> | undefined;
+  onUpdate: (update: Uint8Array, origin: unknown) => void;
+}
+
+export class MetaStore {
+  private readonly docs = new Map<string, AttachedDoc>();
+  private backgroundError: Error | undefined;
+  private closed = false;
+
+  private constructor(
+    private readonly db: Level<string, Buffer>,
+    private readonly commit: GroupCommit,
+    readonly outbox: Outbox,
+    readonly holdings: PeerHoldings,
+    readonly cacheIndex: CacheIndex,
+    readonly local: LocalState,
+  ) {}
+
+  static async open(dir: string): Promise<MetaStore> {
+    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
+    try {
+      await db.open();
+    } catch (err) {
+      throw new Error(`cannot open the metadata database at ${dir}: ${(err as Error).message}. Is another pod using this data directory?`, { cause: err });
+    }
+    const commit = new GroupCommit(db);
+    return new MetaStore(db, commit, await Outbox.load(db, commit), await PeerHoldings.load(db, commit), new CacheIndex(db, commit), new LocalState(db, commit));
+  }
+
+  /** How many fsync'ed batches were written (group commit: far fewer than updates). */
+  get batchCount(): number {
+    return this.commit.batchCount;
+  }
+
+  /**
+   * Loads the persisted state of document `name` into `doc`, then persists every later update
+   * of `doc` (local and remote alike). State `doc` already had before attaching is persisted too.
+   */
+  async attachDoc(name: string, doc: Y.Doc): Promise<void> {
+    if (!name || name.includes("\0")) throw new TypeError(`invalid document name ${JSON.stringify(name)}: must be non-empty, without NUL`);
+    if (this.docs.has(name)) throw new Error(`document "${name}" is already attached to this MetaStore`);
+    if (this.closed) throw new Error("MetaStore is closed");
+    const hadState = doc.store.clients.size > 0;
+    const prefix = docPrefix(name);
+    const snapshot = await this.db.get(prefix + "s");
+    const updates: Buffer[] = snapshot ? [snapshot] : [];
+    let seq = 0;
+    let bytes = 0;
+    for await (const [key, value] of this.db.iterator({ gte: prefix + "u", lt: prefix + "v" })) {
+      updates.push(value);
+      seq = parseInt(key.slice(prefix.length + 1), 16);
+      bytes += value.length;
+    }
+    const snapshotSeq = snapshot ? parseSeq(await this.db.get(prefix + "n")) : 0;
+    if (updates.length) Y.applyUpdateV2(doc, updates.length === 1 ? updates[0]! : Y.mergeUpdatesV2(updates), this);
+    const entry: AttachedDoc = {
+      name,
+      doc,
+      seq: Math.max(seq, snapshotSeq),
+      snapshotSeq,
+      bytesSinceSnapshot: bytes,
+      compacting: undefined,
+      onUpdate: (update, origin) => {
+        if (origin !== this) this.append(entry, update);
+      },
+    };
+    this.docs.set(name, entry);
+    doc.on("updateV2", entry.onUpdate);
+    if (hadState) this.append(entry, Y.encodeStateAsUpdateV2(doc));
+    else this.maybeCompact(entry);
+  }
+
+  /** Stops persisting `name` (already appended updates stay queued and will be written). */
+  detachDoc(name: string): void {
+    const entry = this.docs.get(name);
+    if (!entry) return;
+    entry.doc.off("updateV2", entry.onUpdate);
+    this.docs.delete(name);
+  }
+
+  /**
+   * Resolves once every update emitted so far (and every index change) is durable on disk.
+   * Rejects if any write, or a background compaction, failed.
+   */
+  async flush(): Promise<void> {
+    if (this.backgroundError) throw this.backgroundError;
+    await this.commit.flush();
+    if (this.backgroundError) throw this.backgroundError;
+  }
+
+  /** Folds the document's appended updates into one snapshot, atomically. */
+  compact(name: string): Promise<void> {
+    const entry = this.docs.get(name);
+    if (!entry) return Promise.reject(new Error(`document "${name}" is not attached`));
+    return this.runCompaction(entry);
+  }
+
+  /** Number of updates appended since the last snapshot (for tests and metrics). */
+  pendingUpdates(name: string): number {
+    const entry = this.docs.get(name);
+    return entry ? entry.seq - entry.snapshotSeq : 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    for (const name of [...this.docs.keys()]) this.detachDoc(name);
+    let failure: unknown;
+    try {
+      await this.flush();
+    } catch (err) {
+      failure = err;
+    }
+    this.closed = true;
+    await this.db.close();
+    if (failure) throw failure;
+  }
+
+  private append(entry: AttachedDoc, update: Uint8Array): void {
+    entry.seq++;
+    entry.bytesSinceSnapshot += update.length;
+    const key = docPrefix(entry.name) + "u" + entry.seq.toString(16).padStart(SEQ_DIGITS, "0");
+    // Rejections are reported through flush(); the update stays in memory either way.
+    this.commit.enqueue([{ type: "put", key, value: Buffer.from(update.buffer, update.byteOffset, update.byteLength) }]).catch(() => {});
+    this.maybeCompact(entry);
+  }
+
+  private maybeCompact(entry: AttachedDoc): void {
+    if (entry.compacting) return;
+    if (entry.seq - entry.snapshotSeq < COMPACT_AFTER_UPDATES && entry.bytesSinceSnapshot < COMPACT_AFTER_BYTES) return;
+    // Off the hot path: the update that crossed the threshold is acknowledged first.
+    setImmediate(() => {
+      this.runCompaction(entry).catch((err: Error) => {
+        this.backgroundError ??= new Error(`background compaction of "${entry.name}" failed: ${err.message}`, { cause: err });
+      });
+    });
+  }
+
+  /**
+   * The snapshot is the document's whole current state, which covers every update appended so
+   * far (seq ≤ upTo). It is written in the same ordered queue as the appends, in one atomic
+   * batch with the deletion of exactly those updates: a crash leaves either the old snapshot
+   * plus all updates, or the new snapshot plus the later ones.
+   */
+  private runCompaction(entry: AttachedDoc): Promise<void> {
+    if (entry.compacting) return entry.compacting;
+    const work = (async () => {
+      const upTo = entry.seq;
+      const from = entry.snapshotSeq + 1;
+      const snapshot = Y.encodeStateAsUpdateV2(entry.doc);
+      const prefix = docPrefix(entry.name);
+      const ops: BatchOp[] = [
+        { type: "put", key: prefix + "s", value: Buffer.from(snapshot) },
+        { type: "put", key: prefix + "n", value: Buffer.from(String(upTo)) },
+      ];
+      for (let seq = from; seq <= upTo; seq++) ops.push({ type: "del", key: prefix + "u" + seq.toString(16).padStart(SEQ_DIGITS, "0") });
+      entry.snapshotSeq = upTo;
+      entry.bytesSinceSnapshot = 0;
+      await this.commit.enqueue(ops);
+    })();
+    entry.compacting = work;
+    return work.finally(() => {
+      entry.compacting = undefined;
+    });
+  }
+}
+
+function docPrefix(name: string): string {
+  return `${DOC_PREFIX}${name}\0`;
+}
+
+function parseSeq(raw: Buffer | undefined): number {
+  const n = raw ? Number(raw.toString()) : 0;
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`corrupt metadata: snapshot sequence ${JSON.stringify(raw?.toString())} is not a number`);
+  return n;
+}

@@ -1,0 +1,74 @@
+import assert from "node:assert/strict";
+import { after, test } from "node:test";
+import { AVG_CHUNK, HashPool, MAX_CHUNK, MIN_CHUNK, SMALL_FILE_THRESHOLD, chunkId, chunkInput, chunkLengths, type ChunkSourceInput } from "../../src/store/index.js";
+import { irregularPieces, pseudoRandom } from "./helpers.js";
+
+const MiB = 1024 * 1024;
+const pool = new HashPool(2);
+after(() => pool.close());
+
+async function chunkIds(source: ChunkSourceInput): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const block of chunkInput(source, pool)) ids.push(...block.ids);
+  return ids;
+}
+
+test("cut points respect MIN and MAX and average about 1 MiB on random data", () => {
+  const data = pseudoRandom(64 * MiB, "sizes");
+  const { lengths, consumed } = chunkLengths(data, true);
+  assert.equal(consumed, data.length);
+  for (const len of lengths.slice(0, -1)) {
+    assert.ok(len >= MIN_CHUNK && len <= MAX_CHUNK, `chunk of ${len} bytes outside [MIN, MAX]`);
+  }
+  const mean = data.length / lengths.length;
+  assert.ok(mean > 0.75 * AVG_CHUNK && mean < 1.5 * AVG_CHUNK, `mean chunk ${mean} too far from ${AVG_CHUNK}`);
+});
+
+test("incompressible-looking runs of zeros are cut at MAX", () => {
+  const { lengths } = chunkLengths(Buffer.alloc(10 * MiB), true);
+  assert.deepEqual(lengths, [MAX_CHUNK, MAX_CHUNK, 2 * MiB]);
+});
+
+test("the same content gives the same chunks whatever the source shape", async () => {
+  const data = pseudoRandom(40 * MiB + 12345, "shape");
+  const fromBuffer = await chunkIds(data);
+  assert.deepEqual(await chunkIds(irregularPieces(data, 7)), fromBuffer);
+  assert.deepEqual(await chunkIds([data.subarray(0, 3), data.subarray(3)]), fromBuffer);
+  const { lengths } = chunkLengths(data, true);
+  let pos = 0;
+  assert.deepEqual(
+    fromBuffer,
+    lengths.map((len) => chunkId(data.subarray(pos, (pos += len)))),
+    "pipelined chunking must equal a plain sequential pass",
+  );
+});
+
+test("inputs up to the small-file threshold are one chunk, larger ones are cut", async () => {
+  assert.deepEqual(await chunkIds(Buffer.alloc(0)), []);
+  assert.equal((await chunkIds(pseudoRandom(SMALL_FILE_THRESHOLD, "small"))).length, 1);
+  const larger = await chunkIds(pseudoRandom(3 * SMALL_FILE_THRESHOLD, "larger"));
+  assert.ok(larger.length >= 2, "a 3 MiB input should be cut");
+});
+
+test("inserting or deleting one byte in the middle of 64 MiB changes at most 2 chunks", async () => {
+  const data = pseudoRandom(64 * MiB, "edit");
+  const middle = 32 * MiB + 777;
+  const original = await chunkIds(data);
+  const known = new Set(original);
+  const inserted = await chunkIds(Buffer.concat([data.subarray(0, middle), Buffer.from([0x5a]), data.subarray(middle)]));
+  const deleted = await chunkIds(Buffer.concat([data.subarray(0, middle), data.subarray(middle + 1)]));
+  for (const [edit, ids] of [["insert", inserted], ["delete", deleted]] as const) {
+    const changed = ids.filter((id) => !known.has(id)).length;
+    assert.ok(changed >= 1 && changed <= 2, `${edit}: ${changed} chunks changed, expected 1 or 2`);
+    assert.ok(Math.abs(ids.length - original.length) <= 1, `${edit}: chunk count moved from ${original.length} to ${ids.length}`);
+  }
+});
+
+test("the pool hashes like node:crypto and survives its inputs being transferred", async () => {
+  const data = pseudoRandom(3 * MiB, "pool");
+  const { id } = await pool.hash(data);
+  assert.equal(id, chunkId(data));
+  const cut = await pool.cut(data, true);
+  assert.deepEqual(cut.lengths, chunkLengths(data, true).lengths);
+  assert.equal(data.length, 3 * MiB, "without transfer the caller keeps its buffer");
+});

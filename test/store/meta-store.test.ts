@@ -1,0 +1,150 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Level } from "level";
+import * as Y from "yjs";
+import { MetaStore } from "../../src/store/index.js";
+import { GroupCommit } from "../../src/store/group-commit.js";
+import { tempDir } from "./helpers.js";
+
+const VERSION_A = "a".repeat(64);
+const VERSION_B = "b".repeat(64);
+const VERSION_C = "c".repeat(64);
+
+async function withDir(label: string, body: (dir: string) => Promise<void>): Promise<void> {
+  const { dir, cleanup } = tempDir(label);
+  try {
+    await body(dir);
+  } finally {
+    cleanup();
+  }
+}
+
+async function reload(dir: string, name: string): Promise<{ meta: MetaStore; doc: Y.Doc }> {
+  const meta = await MetaStore.open(dir);
+  const doc = new Y.Doc();
+  await meta.attachDoc(name, doc);
+  return { meta, doc };
+}
+
+test("every update of an attached doc, local or remote, is persisted and reloaded", () =>
+  withDir("meta-doc", async (dir) => {
+    const { meta, doc } = await reload(dir, "shard-0");
+    doc.getMap("ns").set("local", { v: 1 });
+    const remote = new Y.Doc();
+    remote.getMap("ns").set("remote", { v: 2 });
+    Y.applyUpdateV2(doc, Y.encodeStateAsUpdateV2(remote), "network");
+    await meta.flush();
+    await meta.close();
+    const again = await reload(dir, "shard-0");
+    assert.deepEqual(again.doc.getMap("ns").toJSON(), { local: { v: 1 }, remote: { v: 2 } });
+    const other = new Y.Doc();
+    await again.meta.attachDoc("shard-1", other);
+    assert.equal(other.getMap("ns").size, 0, "documents are kept apart by name");
+    await again.meta.close();
+  }));
+
+test("a burst of updates is written in a few fsync'ed batches (group commit)", () =>
+  withDir("meta-group", async (dir) => {
+    const { meta, doc } = await reload(dir, "s");
+    const map = doc.getMap("ns");
+    const before = meta.batchCount;
+    for (let i = 0; i < 1000; i++) map.set(`k${i}`, i);
+    await meta.flush();
+    assert.ok(meta.batchCount - before <= 3, `1000 updates took ${meta.batchCount - before} batches`);
+    await meta.close();
+    const again = await reload(dir, "s");
+    assert.equal(again.doc.getMap("ns").size, 1000);
+    await again.meta.close();
+  }));
+
+test("compaction folds updates into a snapshot; later updates still persist", () =>
+  withDir("meta-compact", async (dir) => {
+    const { meta, doc } = await reload(dir, "s");
+    const map = doc.getMap("ns");
+    for (let i = 0; i < 300; i++) map.set(`k${i % 50}`, i);
+    assert.equal(meta.pendingUpdates("s"), 300);
+    await meta.compact("s");
+    assert.equal(meta.pendingUpdates("s"), 0);
+    map.set("after", "compaction");
+    await meta.flush();
+    await meta.close();
+    const again = await reload(dir, "s");
+    assert.equal(again.doc.getMap("ns").get("k49"), 299);
+    assert.equal(again.doc.getMap("ns").get("after"), "compaction");
+    assert.equal(again.meta.pendingUpdates("s"), 1, "only the update after the snapshot remains as a log entry");
+    await again.meta.close();
+  }));
+
+test("background compaction starts by itself past the threshold", () =>
+  withDir("meta-bg", async (dir) => {
+    const { meta, doc } = await reload(dir, "s");
+    const map = doc.getMap("ns");
+    for (let i = 0; i < 2500; i++) map.set(`k${i % 10}`, i);
+    await meta.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    await meta.flush();
+    assert.ok(meta.pendingUpdates("s") < 2000, `still ${meta.pendingUpdates("s")} updates in the log`);
+    await meta.close();
+    const again = await reload(dir, "s");
+    assert.equal(again.doc.getMap("ns").get("k9"), 2499);
+    await again.meta.close();
+  }));
+
+test("state a doc had before attaching is persisted too", () =>
+  withDir("meta-pre", async (dir) => {
+    const meta = await MetaStore.open(dir);
+    const doc = new Y.Doc();
+    doc.getMap("ns").set("early", true);
+    await meta.attachDoc("s", doc);
+    await meta.close();
+    const again = await reload(dir, "s");
+    assert.equal(again.doc.getMap("ns").get("early"), true);
+    await again.meta.close();
+  }));
+
+test("a failed write is surfaced by flush, and keeps being surfaced", () =>
+  withDir("meta-fail", async (dir) => {
+    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
+    await db.open();
+    const commit = new GroupCommit(db);
+    await commit.enqueue([{ type: "put", key: "ok", value: Buffer.from("1") }]);
+    await db.close();
+    const lost = commit.enqueue([{ type: "put", key: "lost", value: Buffer.from("2") }]);
+    await assert.rejects(lost, /metadata write failed/);
+    await assert.rejects(commit.flush(), /metadata write failed/);
+    await assert.rejects(commit.enqueue([{ type: "del", key: "ok" }]), /not durable/);
+  }));
+
+test("a second MetaStore on the same directory gets a clear error", () =>
+  withDir("meta-lock", async (dir) => {
+    const meta = await MetaStore.open(dir);
+    await assert.rejects(MetaStore.open(dir), /another pod/);
+    await meta.close();
+  }));
+
+test("outbox, peer holdings and local state persist across restarts", () =>
+  withDir("meta-indexes", async (dir) => {
+    const meta = await MetaStore.open(dir);
+    await meta.outbox.add(VERSION_A, 100);
+    await meta.outbox.add(VERSION_B, 200);
+    await meta.outbox.remove(VERSION_A);
+    await meta.holdings.replace("pod-1", [VERSION_A, VERSION_B]);
+    await meta.holdings.replace("pod-2", [VERSION_B]);
+    await meta.holdings.patch("pod-1", { add: [VERSION_C], remove: [VERSION_A] });
+    await meta.local.put("podId", { id: "pod-self", n: 3 });
+    await assert.rejects(meta.outbox.add("../etc", 1), TypeError);
+    await assert.rejects(meta.holdings.patch("bad!peer", { add: [VERSION_A] }), TypeError);
+    await meta.close();
+
+    const again = await MetaStore.open(dir);
+    assert.deepEqual(again.outbox.list().map((e) => [e.version, e.size]), [[VERSION_B, 200]]);
+    assert.ok(again.outbox.has(VERSION_B) && !again.outbox.has(VERSION_A));
+    assert.deepEqual([...again.holdings.versionsOf("pod-1")].sort(), [VERSION_B, VERSION_C]);
+    assert.deepEqual(again.holdings.holdersOf(VERSION_B).sort(), ["pod-1", "pod-2"]);
+    assert.deepEqual(again.holdings.holdersOf(VERSION_A), []);
+    await again.holdings.replace("pod-2", []);
+    assert.deepEqual(again.holdings.peers(), ["pod-1"]);
+    assert.deepEqual(await again.local.get("podId"), { id: "pod-self", n: 3 });
+    assert.equal(await again.local.get("missing"), undefined);
+    await again.close();
+  }));
