@@ -1,0 +1,138 @@
+// Throughput of a pod's FUSE mount vs the pod's own disk: sequential write and read of one
+// big file, creating and stat-ing many empty files. The mount is served by a child process
+// (dist/test/helpers/mount-child.js), so this process can measure freely.
+// Usage: node bench/fs.mjs [--smoke]   (last stdout line: one JSON object)
+// Env: WORMHOLE_ATTR_TIMEOUT / WORMHOLE_AUTO_CACHE change the mount's kernel caching.
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+
+const smoke = process.argv.includes("--smoke");
+const MiB = 1024 * 1024;
+const BIG = (smoke ? 32 : 1024) * MiB;
+const FILES = smoke ? 500 : 10_000;
+/**
+ * Writers at once, each in its own directory (a parallel build or several untars). The
+ * kernel locks a directory during a create, so creates in ONE directory are serial whatever
+ * the parallelism: see docs/mount.md, "Performance".
+ */
+const PARALLEL = 16;
+const CHILD = new URL("../dist/test/helpers/mount-child.js", import.meta.url).pathname;
+
+const root = await fs.mkdtemp(join(tmpdir(), "wormhole-bench-fs-"));
+const data = join(root, "data");
+const mnt = join(root, "mnt");
+const disk = join(data, "disk-baseline");
+await fs.mkdir(mnt, { recursive: true });
+await fs.mkdir(disk, { recursive: true });
+
+const child = await startMount();
+try {
+  const block = randomBytes(MiB);
+  const write = { mount: await writeBig(join(mnt, "big.bin")), disk: await writeBig(join(disk, "big.bin")) };
+  const read = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
+  // Again: an unchanged file keeps its kernel page cache across opens (auto_cache).
+  const reread = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
+  const creates = { mount: await createMany(join(mnt, "many")), disk: await createMany(join(disk, "many")) };
+  const stats = { mount: await statMany(join(mnt, "many")), disk: await statMany(join(disk, "many")) };
+
+  const rows = [
+    ["sequential write (MB/s)", write.mount, write.disk],
+    ["sequential read (MB/s)", read.mount, read.disk],
+    ["sequential re-read (MB/s)", reread.mount, reread.disk],
+    [`creates/s (${FILES} empty files)`, creates.mount, creates.disk],
+    ["stats/s", stats.mount, stats.disk],
+  ];
+  console.log(`fs bench${smoke ? " (smoke)" : ""}: ${BIG / MiB} MiB file, ${FILES} files by ${PARALLEL} writers in ${PARALLEL} directories. 2 shared cores: numbers are noisy.`);
+  console.log("metric".padEnd(34) + "mount".padStart(12) + "pod disk".padStart(12));
+  for (const [name, m, d] of rows) console.log(name.padEnd(34) + m.toFixed(0).padStart(12) + d.toFixed(0).padStart(12));
+  console.log(
+    JSON.stringify({
+      writeMBps: round(write.mount),
+      readMBps: round(read.mount),
+      cachedReadMBps: round(reread.mount),
+      diskWriteMBps: round(write.disk),
+      diskReadMBps: round(read.disk),
+      createsPerSec: round(creates.mount),
+      statsPerSec: round(stats.mount),
+      mountPropagationP50Ms: null,
+    }),
+  );
+
+  /** Write + close (the mount commits the version at close) + fsync, as MB/s. */
+  async function writeBig(file) {
+    const start = performance.now();
+    const h = await fs.open(file, "w");
+    for (let done = 0; done < BIG; done += block.length) await h.write(block, 0, block.length);
+    await h.sync();
+    await h.close();
+    return BIG / 1e6 / ((performance.now() - start) / 1000);
+  }
+
+  async function readBig(file) {
+    const start = performance.now();
+    const h = await fs.open(file, "r");
+    const buf = Buffer.allocUnsafe(MiB);
+    let total = 0;
+    for (;;) {
+      const { bytesRead } = await h.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+    }
+    await h.close();
+    if (total !== BIG) throw new Error(`read ${total} bytes of ${file}, expected ${BIG}`);
+    return BIG / 1e6 / ((performance.now() - start) / 1000);
+  }
+
+  async function createMany(dir) {
+    for (let w = 0; w < PARALLEL; w++) await fs.mkdir(join(dir, `w${w}`), { recursive: true });
+    const start = performance.now();
+    await inWorkers((path) => fs.writeFile(path, ""), dir);
+    return FILES / ((performance.now() - start) / 1000);
+  }
+
+  async function statMany(dir) {
+    const start = performance.now();
+    await inWorkers((path) => fs.stat(path), dir);
+    return FILES / ((performance.now() - start) / 1000);
+  }
+} finally {
+  await stopMount(child);
+  await fs.rm(root, { recursive: true, force: true });
+}
+
+/** PARALLEL workers, worker w handling files w, w+PARALLEL, ... in directory w<w>, one at a time. */
+async function inWorkers(op, dir) {
+  await Promise.all(
+    Array.from({ length: PARALLEL }, async (_, w) => {
+      for (let i = w; i < FILES; i += PARALLEL) await op(join(dir, `w${w}`, `f${i}`));
+    }),
+  );
+}
+
+function round(x) {
+  return Math.round(x * 10) / 10;
+}
+
+async function startMount() {
+  const proc = spawn(process.execPath, [CHILD, data, mnt], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  proc.stdout.on("data", (d) => (output += d));
+  proc.stderr.on("data", (d) => (output += d));
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`mount did not get ready:\n${output}`)), 20_000);
+    proc.stdout.on("data", () => output.includes("READY") && (clearTimeout(timer), resolve()));
+    proc.on("exit", (code) => (clearTimeout(timer), reject(new Error(`mount exited ${code}:\n${output}`))));
+  });
+  return proc;
+}
+
+async function stopMount(proc) {
+  if (proc.exitCode !== null) return;
+  const exited = new Promise((resolve) => proc.on("exit", resolve));
+  proc.kill("SIGTERM");
+  await exited;
+}

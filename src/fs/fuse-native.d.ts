@@ -1,0 +1,59 @@
+// Types for fuse-native 2.2.6 (the package ships none). Only what src/fs uses is declared;
+// the signatures follow index.js, which differs from the README in places (see docs/mount.md).
+declare module "fuse-native" {
+  export type Callback = (code: number, ...values: unknown[]) => void;
+
+  export interface StatLike {
+    mode: number;
+    uid: number;
+    gid: number;
+    size: number;
+    nlink?: number;
+    ino?: number;
+    blksize?: number;
+    blocks?: number;
+    /** Milliseconds since the epoch (fuse-native passes whole milliseconds only). */
+    atime: number;
+    mtime: number;
+    ctime: number;
+  }
+
+  export interface StatfsLike {
+    bsize: number;
+    frsize: number;
+    blocks: number;
+    bfree: number;
+    bavail: number;
+    files: number;
+    ffree: number;
+    favail: number;
+    fsid: number;
+    flag: number;
+    namemax: number;
+  }
+
+  export interface FuseOptions {
+    fsname?: string;
+    subtype?: string;
+    allowOther?: boolean;
+    defaultPermissions?: boolean;
+    debug?: boolean;
+    force?: boolean;
+    mkdir?: boolean;
+    /** Per-op JS timeout in ms (default 15 s, then the op fails with ETIMEDOUT); false = none. */
+    timeout?: number | false | Record<string, number | false>;
+  }
+
+  export type Handler = (nativeLocals: Buffer, opCode: number, ...args: unknown[]) => void;
+
+  class Fuse {
+    constructor(mnt: string, ops: object, opts?: FuseOptions);
+    readonly mnt: string;
+    mount(cb: (err: Error | null) => void): void;
+    unmount(cb: (err: Error | null) => void): void;
+    protected _makeHandlerArray(): Handler[];
+    static unmount(mnt: string, cb: (err: Error | null) => void): void;
+    static readonly ENOENT: number;
+  }
+  export default Fuse;
+}

@@ -1,0 +1,105 @@
+// Mounting and unmounting a pod's file service. Kernel caching is chosen for close-to-open
+// consistency (docs/mount.md has the reasons and the measured costs):
+//   entry_timeout / attr_timeout / negative_timeout = 0 by default: every lookup and stat
+//   asks the pod, so a file written on another pod is seen by the next open or stat.
+//   auto_cache (default on): a file's page cache survives an open only if its mtime and size
+//   are unchanged; CacheGuard makes sure a new version always changes one of them.
+// big_writes and the other libfuse-only options ride inside `fsname`, because fuse-native
+// joins that value into the -o string verbatim and has no option for them.
+import { mkdir, readdir, rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { FileService } from "../pod/file-service.js";
+import type { Logger } from "../pod/log.js";
+import { WormholeFuse } from "./fuse-binding.js";
+import { fuseOps, utimensHandler } from "./fuse-ops.js";
+import { MountOperations } from "./operations.js";
+import { clearStaleMount } from "./stale-mount.js";
+
+export interface MountOptions {
+  mountpoint: string;
+  /** `<data>/staging`: write-back files of open files live here. */
+  stagingDir: string;
+  log: Logger;
+  /** Let other users reach the mount (pod config `allow_other`; non-root needs user_allow_other). */
+  allowOther?: boolean;
+  /** Let the kernel check permission bits against uid/gid/mode (pod config `default_permissions`). */
+  defaultPermissions?: boolean;
+  /** Seconds the kernel may cache names and attributes; 0 (default) = strict close-to-open. */
+  attrTimeoutSec?: number;
+  /** Keep a file's page cache across opens while its mtime and size are unchanged (default true). */
+  autoCache?: boolean;
+  debug?: boolean;
+}
+
+export interface Mounted {
+  readonly mountpoint: string;
+  readonly operations: MountOperations;
+  /** Saves files still open for writing, then unmounts (lazily, so busy users get ENOTCONN). */
+  unmount(): Promise<void>;
+}
+
+/** Options that libfuse understands but fuse-native cannot pass: they ride in fsname. */
+export function fsnameWithOptions(options: Pick<MountOptions, "attrTimeoutSec" | "autoCache">): string {
+  const t = options.attrTimeoutSec ?? 0;
+  const extra = ["big_writes", `entry_timeout=${t}`, `attr_timeout=${t}`, `negative_timeout=${t}`];
+  if (options.autoCache ?? true) extra.push("auto_cache");
+  return ["wormhole", ...extra].join(",");
+}
+
+export async function mountFileService(files: FileService, options: MountOptions): Promise<Mounted> {
+  const mountpoint = resolve(options.mountpoint);
+  const log = options.log;
+  await clearStaleMount(mountpoint, log);
+  await resetStaging(options.stagingDir, log);
+  if (options.allowOther && !options.defaultPermissions) {
+    log.warn("allow_other without default_permissions: every local user can read and write every file in the mount");
+  }
+  const operations = new MountOperations(files, options.stagingDir, log);
+  const fuse = new WormholeFuse(
+    mountpoint,
+    fuseOps(operations, log),
+    {
+      fsname: fsnameWithOptions(options),
+      subtype: "wormhole",
+      allowOther: options.allowOther,
+      defaultPermissions: options.defaultPermissions,
+      debug: options.debug,
+      mkdir: true,
+      // A commit of a large file may take longer than fuse-native's 15 s default.
+      timeout: { default: 60_000, flush: false, fsync: false, release: false, truncate: false, ftruncate: false },
+    },
+    utimensHandler(operations, log),
+    (m) => log.warn(m),
+  );
+  await new Promise<void>((done, fail) => fuse.mount((err) => (err ? fail(mountError(mountpoint, err)) : done())));
+  log.info(`mounted at ${mountpoint}`);
+  let unmounted = false;
+  return {
+    mountpoint,
+    operations,
+    async unmount() {
+      if (unmounted) return;
+      unmounted = true;
+      await operations.commitAll();
+      await new Promise<void>((done, fail) => fuse.unmount((err) => (err ? fail(err) : done())));
+      log.info(`unmounted ${mountpoint}`);
+    },
+  };
+}
+
+/**
+ * Staging files left by a crash hold writes that were never flushed (close or fsync never
+ * returned for them), so no application was told they were saved: they are discarded.
+ */
+async function resetStaging(stagingDir: string, log: Logger): Promise<void> {
+  const left = await readdir(stagingDir).catch(() => [] as string[]);
+  if (left.length > 0) log.warn(`discarding ${left.length} staging file(s) of writes never flushed before the last stop (${stagingDir})`);
+  await rm(stagingDir, { recursive: true, force: true });
+  await mkdir(stagingDir, { recursive: true });
+}
+
+function mountError(mountpoint: string, err: Error): Error {
+  return new Error(
+    `could not mount at ${mountpoint}: ${err.message}. Check that /dev/fuse exists, that libfuse2 and fusermount are installed, and that the path is an empty directory (docs/install.md).`,
+  );
+}

@@ -1,0 +1,134 @@
+// File handles and the files open for writing. A handle opened read-only on a file nobody
+// writes pins the version it saw at open (close-to-open consistency; its chunks are leased so
+// gc cannot delete them, which keeps open-unlink-read working). Once a file is opened for
+// writing, every handle on that inode shares one OpenFile, so two handles see each other's
+// writes exactly as on a local disk. OpenFiles are keyed by inode, so a rename while open is
+// harmless.
+import type { FileService, Entry, StoredVersion } from "../pod/file-service.js";
+import type { VersionReader } from "../store/index.js";
+import { FsError } from "./errno.js";
+import type { SequentialFeed } from "./sequential-feed.js";
+import { StagedFile } from "./staged-file.js";
+
+export class OpenFile {
+  refs = 0;
+  writers = 0;
+  /** Acknowledgement (write_ack) of the last version committed from this file. */
+  acknowledged: Promise<void> = Promise.resolve();
+  /** Created by this mount and not yet durable: close/fsync wait for the metadata flush. */
+  unsynced = false;
+  /** Front-to-back writes streamed into the chunker as they arrive, and the version it yields. */
+  feed: SequentialFeed | undefined;
+  streamed: Promise<StoredVersion> | undefined;
+
+  constructor(
+    readonly inode: string,
+    /** Where the file was last seen (open, flush, release): used when committing at unmount. */
+    public path: string,
+    readonly staged: StagedFile,
+  ) {}
+}
+
+export interface Handle {
+  readonly inode: string;
+  readonly writable: boolean;
+  readonly file?: OpenFile;
+  readonly reader?: VersionReader;
+}
+
+export class OpenFiles {
+  private readonly handles = new Map<number, Handle>();
+  private readonly files = new Map<string, Promise<OpenFile>>();
+  private nextId = 1;
+
+  constructor(
+    private readonly service: FileService,
+    private readonly stagingDir: string,
+  ) {}
+
+  /** The OpenFile of `inode` if one exists and is ready. */
+  async fileOf(inode: string): Promise<OpenFile | undefined> {
+    return this.files.get(inode);
+  }
+
+  get(id: number): Handle {
+    const handle = this.handles.get(id);
+    if (!handle) throw new FsError("EBADF", `no open file handle ${id}`);
+    return handle;
+  }
+
+  /** Opens `entry` and returns the new handle's id. */
+  async open(entry: Entry, writable: boolean): Promise<number> {
+    let handle: Handle;
+    const shared = this.files.get(entry.inode);
+    if (shared || writable) {
+      const file = await (shared ?? this.startWriting(entry));
+      file.refs++;
+      if (writable) file.writers++;
+      handle = { inode: entry.inode, writable, file };
+    } else {
+      handle = { inode: entry.inode, writable, reader: await this.service.openContent(entry) };
+    }
+    const id = this.allocate();
+    this.handles.set(id, handle);
+    return id;
+  }
+
+  /** Drops handle `id`; the last holder of an OpenFile runs `beforeClose` (commit) and closes it. */
+  async release(id: number, beforeClose: (file: OpenFile) => Promise<void>): Promise<void> {
+    const handle = this.get(id);
+    this.handles.delete(id);
+    if (handle.reader) handle.reader.close();
+    const file = handle.file;
+    if (!file) return;
+    file.refs--;
+    if (handle.writable) file.writers--;
+    if (file.refs > 0) return;
+    this.files.delete(file.inode);
+    try {
+      await beforeClose(file);
+    } finally {
+      await file.staged.close();
+    }
+  }
+
+  /** Runs `fn` on the OpenFile of `entry`, opening a temporary one if the file is not open. */
+  async withFile(entry: Entry, fn: (file: OpenFile, temporary: boolean) => Promise<void>): Promise<void> {
+    const existing = this.files.get(entry.inode);
+    if (existing) return fn(await existing, false);
+    const file = await this.startWriting(entry);
+    file.refs++;
+    try {
+      await fn(file, true);
+    } finally {
+      file.refs--;
+      if (file.refs === 0) {
+        this.files.delete(entry.inode);
+        await file.staged.close();
+      }
+    }
+  }
+
+  /** Every file still open for writing (committed at unmount). */
+  async openForWriting(): Promise<OpenFile[]> {
+    return (await Promise.all(this.files.values())).filter((f) => f.writers > 0);
+  }
+
+  private startWriting(entry: Entry): Promise<OpenFile> {
+    const pending = (async () => {
+      const base = entry.size > 0 ? await this.service.openContent(entry) : undefined;
+      return new OpenFile(entry.inode, entry.path, StagedFile.in(this.stagingDir, base, entry.attr.mtimeMs));
+    })();
+    this.files.set(entry.inode, pending);
+    pending.catch(() => this.files.delete(entry.inode));
+    return pending;
+  }
+
+  private allocate(): number {
+    // fuse-native treats fh 0 as "no handle", and passes it back as a uint32.
+    do {
+      this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
+    } while (this.handles.has(this.nextId));
+    return this.nextId;
+  }
+}

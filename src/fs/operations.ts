@@ -1,0 +1,310 @@
+// POSIX operations of the mount, as async methods over the FileService. The FUSE callback
+// plumbing (errno conversion, logging) lives in fuse-ops.ts; everything here throws errors
+// that carry a POSIX code.
+import { constants } from "node:fs";
+import { basename } from "node:path";
+import type { StatLike, StatfsLike } from "fuse-native";
+import type { Entry, FileService, Owner, StoredVersion } from "../pod/file-service.js";
+import type { Logger } from "../pod/log.js";
+import { CacheGuard } from "./cache-guard.js";
+import { FsError } from "./errno.js";
+import { OpenFiles, type OpenFile } from "./open-files.js";
+import { SequentialFeed } from "./sequential-feed.js";
+
+const TYPE_BITS = { file: constants.S_IFREG, dir: constants.S_IFDIR, symlink: constants.S_IFLNK } as const;
+/** libfuse renames an unlinked-but-open file to this name and unlinks it at the last close. */
+const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{16}$/;
+const O_ACCMODE = 3; // not in node:fs constants
+const NO_ID = 0xffffffff; // chown(-1) as fuse-native passes it: "leave unchanged"
+
+export class MountOperations {
+  readonly open: OpenFiles;
+  /** Unlinked files still open (libfuse's .fuse_hidden names): kept out of the namespace. */
+  private readonly hidden = new Map<string, Entry>();
+  private readonly cacheGuard = new CacheGuard();
+  private readonly owner: Owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
+  constructor(
+    private readonly files: FileService,
+    stagingDir: string,
+    private readonly log: Logger,
+  ) {
+    this.open = new OpenFiles(files, stagingDir);
+  }
+
+  // ---- attributes and directories ---------------------------------------------------------
+
+  async getattr(path: string): Promise<StatLike> {
+    const entry = this.entry(path);
+    const file = await this.open.fileOf(entry.inode);
+    const stat = toStat(entry, file);
+    if (entry.kind === "file" && !file) stat.mtime = this.cacheGuard.mtime(entry.inode, entry.version, entry.size, entry.attr.mtimeMs);
+    return stat;
+  }
+
+  async readdir(path: string): Promise<{ names: string[]; stats: StatLike[] }> {
+    const dir = this.files.stat(path);
+    if (dir.kind !== "dir") throw new FsError("ENOTDIR", `${path}: not a directory`);
+    const children = this.files.readdir(path);
+    const names = [".", ".."];
+    const self = toStat(dir);
+    const stats = [self, self];
+    for (const child of children) {
+      names.push(child.name);
+      stats.push(toStat(child));
+    }
+    return { names, stats };
+  }
+
+  readlink(path: string): string {
+    return this.files.readlink(path);
+  }
+
+  async mkdir(path: string, mode: number): Promise<void> {
+    await this.files.mkdir(path, mode & 0o7777, this.owner);
+  }
+
+  async rmdir(path: string): Promise<void> {
+    await this.files.rmdir(path);
+  }
+
+  async symlink(target: string, path: string): Promise<void> {
+    await this.files.symlink(target, path, this.owner);
+  }
+
+  async unlink(path: string): Promise<void> {
+    if (this.hidden.delete(path)) return; // the last close of an unlinked file
+    await this.files.unlink(path);
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    if (HIDDEN_NAME.test(basename(to))) {
+      // libfuse hides a file that is still open instead of unlinking it: for the namespace it
+      // is an unlink; the open handles keep reading their pinned version or OpenFile.
+      const entry = this.files.stat(from);
+      await this.files.unlink(from);
+      this.hidden.set(to, entry);
+      return;
+    }
+    await this.files.rename(from, to);
+  }
+
+  async chmod(path: string, mode: number): Promise<void> {
+    await this.files.setattr(path, { mode });
+  }
+
+  async chown(path: string, uid: number, gid: number): Promise<void> {
+    await this.files.setattr(path, { uid: uid === NO_ID ? undefined : uid, gid: gid === NO_ID ? undefined : gid });
+  }
+
+  /** atime is not stored (see docs/mount.md); mtime is, and an open file keeps it for its commit. */
+  async utimens(path: string, _atimeMs: number, mtimeMs: number): Promise<void> {
+    const entry = this.entry(path);
+    await this.files.setattr(path, { mtimeMs });
+    const file = await this.open.fileOf(entry.inode);
+    if (file) file.staged.mtimeMs = mtimeMs;
+  }
+
+  access(path: string, mode: number): void {
+    this.entry(path);
+    if (mode & constants.W_OK) this.files.assertWritable(path);
+  }
+
+  async statfs(): Promise<StatfsLike> {
+    const s = await this.files.statfs();
+    // statvfs fields are 32-bit in fuse-native: grow the fragment size until the counts fit.
+    let frsize = Math.max(4096, s.blockSize);
+    while (s.totalBytes / frsize >= 2 ** 32) frsize *= 2;
+    const files = Math.min(s.files, 2 ** 32 - 1);
+    return {
+      bsize: frsize,
+      frsize,
+      blocks: Math.floor(s.totalBytes / frsize),
+      bfree: Math.floor(s.freeBytes / frsize),
+      bavail: Math.floor(s.availableBytes / frsize),
+      files,
+      ffree: Math.min(s.freeFiles, files),
+      favail: Math.min(s.freeFiles, files),
+      fsid: 0,
+      flag: 0,
+      namemax: s.nameMax,
+    };
+  }
+
+  // ---- file content ---------------------------------------------------------------------
+
+  /**
+   * The kernel holds the directory locked during a create, so waiting for a disk flush here
+   * would serialize every create in a directory on one fsync each. The new file is made
+   * durable at close instead (many closes share one group commit).
+   */
+  async create(path: string, mode: number): Promise<number> {
+    await this.files.createFile(path, mode & 0o7777, this.owner, { durable: false });
+    const fd = await this.open.open(this.files.stat(path), true);
+    this.open.get(fd).file!.unsynced = true;
+    return fd;
+  }
+
+  async openFile(path: string, flags: number): Promise<number> {
+    const entry = this.entry(path);
+    const writable = (flags & O_ACCMODE) !== constants.O_RDONLY;
+    if (entry.kind === "dir" && writable) throw new FsError("EISDIR", `${path}: is a directory`);
+    if (writable) this.files.assertWritable(path);
+    return this.open.open(entry, writable);
+  }
+
+  async read(fd: number, target: Buffer, length: number, position: number): Promise<number> {
+    const handle = this.open.get(fd);
+    if (handle.file) return handle.file.staged.read(target, position, length);
+    const bytes = await handle.reader!.read(position, length);
+    bytes.copy(target);
+    return bytes.length;
+  }
+
+  async write(fd: number, data: Buffer, length: number, position: number): Promise<number> {
+    const handle = this.open.get(fd);
+    if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    const bytes = data.subarray(0, length);
+    const fed = this.feed(handle.file, bytes, position);
+    const written = await handle.file.staged.write(bytes, position);
+    await fed;
+    return written;
+  }
+
+  async truncate(path: string, size: number): Promise<void> {
+    const entry = this.entry(path);
+    if (entry.kind === "dir") throw new FsError("EISDIR", `${path}: is a directory`);
+    this.files.assertWritable(path);
+    await this.open.withFile(entry, async (file, temporary) => {
+      file.feed?.abort("truncate");
+      await file.staged.truncate(size);
+      // A truncate by path is visible at once when no handle will commit it later.
+      if (temporary || file.writers === 0) await this.commit(file, path);
+    });
+  }
+
+  async ftruncate(fd: number, size: number): Promise<void> {
+    const handle = this.open.get(fd);
+    if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    handle.file.feed?.abort("truncate");
+    await handle.file.staged.truncate(size);
+  }
+
+  /** close(2): the new version is in the namespace when close returns (close-to-open). */
+  async flush(path: string, fd: number): Promise<void> {
+    const handle = this.open.get(fd);
+    if (handle.writable && handle.file) {
+      await this.commit(handle.file, path);
+      await this.makeDurable(handle.file);
+    }
+  }
+
+  /** fsync(2): commit, then wait for the write acknowledgement (write_ack). */
+  async fsync(path: string, fd: number): Promise<void> {
+    const handle = this.open.get(fd);
+    if (!handle.file) return;
+    if (handle.writable) await this.commit(handle.file, path);
+    await this.makeDurable(handle.file);
+    await handle.file.acknowledged;
+  }
+
+  async release(path: string, fd: number): Promise<void> {
+    await this.open.release(fd, async (file) => {
+      await this.commit(file, path);
+      await this.makeDurable(file);
+    });
+  }
+
+  /** Commits every file still open for writing (unmount). */
+  async commitAll(): Promise<void> {
+    for (const file of await this.open.openForWriting()) {
+      await this.commit(file, file.path).catch((err: Error) => this.log.error(`${file.path}: could not save at unmount: ${err.message}`));
+    }
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private async makeDurable(file: OpenFile): Promise<void> {
+    if (!file.unsynced) return;
+    await this.files.durable();
+    file.unsynced = false;
+  }
+
+  /** Makes the staged content a version, unless nothing changed or the file was unlinked. */
+  private async commit(file: OpenFile, path: string): Promise<void> {
+    file.path = path; // libfuse passes the current path: it follows renames made through the mount
+    if (!file.staged.dirty) return;
+    if (this.hidden.has(path)) {
+      file.feed?.abort("file unlinked");
+      return; // written after unlink: the data dies with the last close
+    }
+    await file.staged.snapshot(async (content, size, mtimeMs) => {
+      const stored = (await this.takeStreamed(file, size)) ?? (await this.files.store(content));
+      await this.files.record({ path, inode: file.inode }, stored, { mtimeMs });
+      const version = stored.written.version;
+      file.acknowledged = this.files.acknowledge(version);
+      file.acknowledged.catch((err: Error) => this.log.warn(`${path}: version ${version} not acknowledged yet: ${err.message}`));
+    });
+  }
+
+  /**
+   * Starts streaming a file written from offset 0 of an empty file into the chunker, and
+   * keeps feeding it while writes stay sequential (see sequential-feed.ts).
+   */
+  private feed(file: OpenFile, data: Buffer, position: number): Promise<void> {
+    if (position === 0 && file.staged.size === 0 && !file.feed?.active) {
+      const feed = new SequentialFeed();
+      file.feed = feed;
+      file.streamed = this.files.store(feed);
+      file.streamed.catch(() => {}); // an aborted feed is expected; the commit falls back to staging
+    }
+    const feed = file.feed;
+    if (!feed?.active) return Promise.resolve();
+    if (position !== feed.expected) {
+      feed.abort(`write at ${position}, not ${feed.expected}`);
+      return Promise.resolve();
+    }
+    return feed.push(data);
+  }
+
+  /** The streamed version if the feed saw exactly the file's content, else undefined. */
+  private async takeStreamed(file: OpenFile, size: number): Promise<StoredVersion | undefined> {
+    const feed = file.feed;
+    const streamed = file.streamed;
+    file.feed = undefined;
+    file.streamed = undefined;
+    if (!feed || !streamed) return undefined;
+    if (!feed.active || feed.expected !== size) {
+      feed.abort("content changed otherwise");
+      return undefined;
+    }
+    feed.end();
+    try {
+      return await streamed;
+    } catch (err) {
+      this.log.warn(`${file.path}: streaming commit failed, committing from the staging file: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private entry(path: string): Entry {
+    return this.hidden.get(path) ?? this.files.stat(path);
+  }
+}
+
+function toStat(entry: Entry, open?: OpenFile): StatLike {
+  const size = open ? open.staged.size : entry.size;
+  const mtime = open ? open.staged.mtimeMs : entry.attr.mtimeMs;
+  return {
+    mode: TYPE_BITS[entry.kind] | (entry.attr.mode & 0o7777),
+    uid: entry.attr.uid,
+    gid: entry.attr.gid,
+    size: entry.kind === "symlink" ? Buffer.byteLength(entry.symlinkTarget ?? "") : size,
+    nlink: entry.kind === "dir" ? 2 : 1,
+    blksize: 128 * 1024,
+    blocks: Math.ceil(size / 512),
+    atime: mtime,
+    mtime,
+    ctime: Math.max(entry.attr.ctimeMs, mtime),
+  };
+}

@@ -1,0 +1,67 @@
+// Streams the writes of a file written front to back (cp, a download, a build artifact)
+// into the chunker while the application is still writing, so close() only finishes the last
+// chunk instead of re-reading the whole staging file: the version is produced in parallel
+// with the writes (docs/mount.md, "Write path"). Any other write pattern aborts the feed and
+// the commit falls back to the staging file.
+export class SequentialFeed implements AsyncIterable<Buffer> {
+  /** Offset the next write must start at to stay sequential. */
+  expected = 0;
+  private readonly queue: Buffer[] = [];
+  private queued = 0;
+  private ended = false;
+  private failure: Error | undefined;
+  private wakeConsumer: (() => void) | undefined;
+  private readonly wakeProducers: Array<() => void> = [];
+
+  /** `limit`: bytes buffered before writers wait for the chunker (back-pressure). */
+  constructor(private readonly limit = 64 * 1024 * 1024) {}
+
+  get active(): boolean {
+    return !this.ended && !this.failure;
+  }
+
+  /** Queues a copy of `data` (the FUSE buffer is reused once the write is answered). */
+  async push(data: Buffer): Promise<void> {
+    if (!this.active) return;
+    this.expected += data.length;
+    this.queue.push(Buffer.from(data));
+    this.queued += data.length;
+    this.wakeConsumer?.();
+    while (this.queued > this.limit && this.active) await new Promise<void>((wake) => this.wakeProducers.push(wake));
+  }
+
+  end(): void {
+    this.ended = true;
+    this.wake();
+  }
+
+  /** Stops the feed: its consumer (writeVersion) fails and the partial version is dropped. */
+  abort(reason: string): void {
+    if (!this.active) return;
+    this.failure = new Error(`sequential feed aborted: ${reason}`);
+    this.queue.length = 0;
+    this.queued = 0;
+    this.wake();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      const next = this.queue.shift();
+      if (next) {
+        this.queued -= next.length;
+        while (this.queued <= this.limit && this.wakeProducers.length > 0) this.wakeProducers.shift()!();
+        yield next;
+        continue;
+      }
+      if (this.ended) return;
+      await new Promise<void>((wake) => (this.wakeConsumer = wake));
+      this.wakeConsumer = undefined;
+    }
+  }
+
+  private wake(): void {
+    this.wakeConsumer?.();
+    for (const wake of this.wakeProducers.splice(0)) wake();
+  }
+}

@@ -1,0 +1,293 @@
+// The local-first file operations of one pod. The FUSE adapter and the CLI's put/get/ls/rm
+// (through the admin API) both go through here, so every write path has the same rules:
+// EROFS checked first, metadata made durable (MetaStore.flush) before an operation is
+// acknowledged, content chunked off the main thread, chunks missing locally pulled from a
+// holder through the daemon's `fetchChunk` and kept in the store as cache.
+import { statfs as statfsAsync } from "node:fs/promises";
+import type { Logger } from "./log.js";
+import type { Attr, Entry, Namespace } from "../crdt/index.js";
+import { EMPTY_VERSION, VersionReader, writeVersion, type ChunkStore, type HashPool, type MetaStore, type VersionSource, type WrittenVersion } from "../store/index.js";
+
+export type { Entry };
+
+/** What the service needs of the MetaStore: durable namespace updates. */
+export type MetaPort = Pick<MetaStore, "flush">;
+
+// ---- what the pod daemon plugs in -----------------------------------------------------------
+
+export interface FileServicePorts {
+  /** Pulls a chunk from a holder, verified; throws if no holder is reachable. */
+  fetchChunk(id: string): Promise<Buffer>;
+  /** Persist + announce + outbox; resolves when the write is acknowledged per `write_ack`. */
+  afterLocalWrite(version: string): Promise<void>;
+  /** "read-only" when the cluster is frozen or a rule makes `path` read-only (→ EROFS). */
+  writeMode(path: string): "ok" | "read-only";
+  log: Logger;
+}
+
+export interface FileServiceOptions {
+  pool?: HashPool;
+  /** The directory whose disk the pod stores on (statfs reports its capacity). */
+  dataDir: string;
+}
+
+/** Owner of a new entry: the FUSE caller is not visible through fuse-native, see docs/mount.md. */
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+export interface CommitOptions {
+  mtimeMs?: number;
+  /** For a file that does not exist yet. */
+  mode?: number;
+  owner?: Owner;
+}
+
+/** Content in the store, not yet referenced by the namespace: `release` drops its lease. */
+export interface StoredVersion {
+  written: WrittenVersion;
+  release(): void;
+}
+
+export interface AttrChanges {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  mtimeMs?: number;
+}
+
+export interface FsStats {
+  blockSize: number;
+  totalBytes: number;
+  freeBytes: number;
+  availableBytes: number;
+  files: number;
+  freeFiles: number;
+  nameMax: number;
+}
+
+/** A POSIX-coded error (err.code = "ENOENT", ...) as every layer below src/fs raises them. */
+export class FileError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "FileError";
+  }
+}
+
+export class FileService {
+  constructor(
+    /** Built with `emptyVersion: EMPTY_VERSION`, so new files point at a stored manifest. */
+    private readonly namespace: Namespace,
+    private readonly chunks: ChunkStore,
+    private readonly meta: MetaPort,
+    private readonly ports: FileServicePorts,
+    private readonly options: FileServiceOptions,
+  ) {}
+
+  // ---- reads of the namespace (in memory, synchronous) ----------------------------------
+
+  lookup(path: string): Entry | undefined {
+    return this.namespace.lookup(path);
+  }
+
+  stat(path: string): Entry {
+    const entry = this.namespace.lookup(path);
+    if (!entry) throw new FileError("ENOENT", `${path}: no such file or directory`);
+    return entry;
+  }
+
+  readdir(path: string): Entry[] {
+    return this.namespace.readdir(path);
+  }
+
+  readlink(path: string): string {
+    const entry = this.stat(path);
+    if (entry.kind !== "symlink") throw new FileError("EINVAL", `${path}: not a symbolic link`);
+    return entry.symlinkTarget ?? "";
+  }
+
+  // ---- metadata writes --------------------------------------------------------------------
+
+  mkdir(path: string, mode: number, owner: Owner): Promise<void> {
+    return this.mutate(path, () => this.namespace.mkdir(path, { mode, ...owner, ...this.stamp() }));
+  }
+
+  /**
+   * A new empty file (the namespace's `emptyVersion`). With `durable: false` it resolves before
+   * the metadata is on disk: the caller must `await durable()` before acknowledging the file
+   * (the mount does it at close, see docs/mount.md "Durability").
+   */
+  async createFile(path: string, mode: number, owner: Owner, options: { durable?: boolean } = {}): Promise<void> {
+    const create = () => this.namespace.createFile(path, { mode, ...owner, ...this.stamp() });
+    if (options.durable ?? true) return this.mutate(path, create);
+    this.assertWritable(path);
+    create();
+  }
+
+  /** Resolves once every namespace change made so far is durable. */
+  durable(): Promise<void> {
+    return this.meta.flush();
+  }
+
+  symlink(target: string, path: string, owner: Owner): Promise<void> {
+    return this.mutate(path, () => this.namespace.symlink(path, target, { mode: 0o777, ...owner, ...this.stamp() }));
+  }
+
+  unlink(path: string): Promise<void> {
+    return this.mutate(path, () => this.namespace.unlink(path));
+  }
+
+  rmdir(path: string): Promise<void> {
+    return this.mutate(path, () => this.namespace.rmdir(path));
+  }
+
+  async rename(from: string, to: string): Promise<void> {
+    this.assertWritable(from);
+    await this.mutate(to, () => this.namespace.rename(from, to));
+  }
+
+  async setattr(path: string, changes: AttrChanges): Promise<void> {
+    const attr: Partial<Attr> = { ctimeMs: Date.now() };
+    if (changes.mode !== undefined) attr.mode = changes.mode & 0o7777;
+    if (changes.uid !== undefined) attr.uid = changes.uid;
+    if (changes.gid !== undefined) attr.gid = changes.gid;
+    if (changes.mtimeMs !== undefined) attr.mtimeMs = changes.mtimeMs;
+    await this.mutate(path, () => this.namespace.setattr(path, attr));
+  }
+
+  /** Throws EROFS when `path` may not be written now (frozen cluster, read-only rule). */
+  assertWritable(path: string): void {
+    if (this.ports.writeMode(path) === "read-only") {
+      throw new FileError("EROFS", `${path}: read-only (the cluster is frozen or a rule makes this path read-only)`);
+    }
+  }
+
+  // ---- content ---------------------------------------------------------------------------
+
+  /**
+   * A reader of one version that holds a lease on its chunks until closed (an open file pins
+   * its version, so gc cannot delete it under an open-unlink-read). Missing chunks are pulled.
+   */
+  openVersion(version: string): Promise<VersionReader> {
+    return VersionReader.open(this.chunks, version || EMPTY_VERSION, (id) => this.pull(id));
+  }
+
+  /** The reader of a file's current content (an empty file needs no stored manifest). */
+  openContent(entry: Entry): Promise<VersionReader> {
+    return this.openVersion(entry.size === 0 ? EMPTY_VERSION : entry.version);
+  }
+
+  async readRange(target: Entry | string, offset: number, length: number): Promise<Buffer> {
+    const reader = await (typeof target === "string" ? this.openVersion(target) : this.openContent(target));
+    try {
+      return await reader.read(offset, length);
+    } finally {
+      reader.close();
+    }
+  }
+
+  /** Chunks `source` into the store (off the main thread); the lease keeps gc away until recorded. */
+  async store(source: VersionSource): Promise<StoredVersion> {
+    const lease = this.chunks.lease();
+    try {
+      const written = await writeVersion(this.chunks, source, { lease, pool: this.options.pool });
+      return { written, release: () => lease.release() };
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+  }
+
+  /**
+   * Makes a stored version the content of a file, durably. `inode` (an open file's) wins over
+   * `path`, so a file renamed on another pod while open here still gets its new content; if
+   * that inode is gone, the content goes to `path` (recreated if needed), never lost.
+   */
+  async record(target: string | { path: string; inode?: string }, stored: StoredVersion, options: CommitOptions = {}): Promise<void> {
+    const { path, inode } = typeof target === "string" ? { path: target, inode: undefined } : target;
+    try {
+      const content = { version: stored.written.version, size: stored.written.size };
+      const attr: Partial<Attr> = { mtimeMs: options.mtimeMs ?? Date.now(), ctimeMs: Date.now() };
+      await this.mutate(path, () => {
+        // Not inside namespace.batch(): a commit reads the resolved view, which batch defers,
+        // so the setattr would write back the head from before the write.
+        const existing = inode !== undefined && this.namespace.stat(inode) ? inode : this.namespace.lookup(path) ? path : undefined;
+        if (existing === undefined) {
+          this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, content);
+        } else {
+          this.namespace.write(existing, content);
+          this.namespace.setattr(existing, attr);
+        }
+      });
+    } finally {
+      stored.release(); // from here the namespace references the version, which keeps gc away
+    }
+  }
+
+  /** `store` + `record`. Does not wait for replication: see `acknowledge`. */
+  async commit(path: string, source: VersionSource, options: CommitOptions = {}): Promise<WrittenVersion> {
+    this.assertWritable(path);
+    const stored = await this.store(source);
+    await this.record(path, stored, options);
+    return stored.written;
+  }
+
+  /** Waits until `version` is acknowledged per the cluster's `write_ack`. */
+  acknowledge(version: string): Promise<void> {
+    return this.ports.afterLocalWrite(version);
+  }
+
+  /** `commit` then `acknowledge`: the CLI's put. */
+  async writeFile(path: string, source: VersionSource, options: CommitOptions = {}): Promise<WrittenVersion> {
+    const written = await this.commit(path, source, options);
+    await this.acknowledge(written.version);
+    return written;
+  }
+
+  async statfs(): Promise<FsStats> {
+    const disk = await statfsAsync(this.options.dataDir);
+    return {
+      blockSize: disk.bsize,
+      totalBytes: disk.blocks * disk.bsize,
+      freeBytes: disk.bfree * disk.bsize,
+      availableBytes: disk.bavail * disk.bsize,
+      files: disk.files,
+      freeFiles: disk.ffree,
+      nameMax: 255,
+    };
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private stamp(): Pick<Attr, "mtimeMs" | "ctimeMs"> {
+    const now = Date.now();
+    return { mtimeMs: now, ctimeMs: now };
+  }
+
+  /** EROFS check, the namespace operation, then durable metadata before acknowledging. */
+  private async mutate(path: string, op: () => unknown): Promise<void> {
+    this.assertWritable(path);
+    op();
+    await this.meta.flush();
+  }
+
+  /** A chunk missing locally: pulled from a holder, then kept in the store as cache. */
+  private async pull(id: string): Promise<Buffer> {
+    let data: Buffer;
+    try {
+      data = await this.ports.fetchChunk(id);
+    } catch (err) {
+      throw new FileError("EIO", `chunk ${id} is not on this pod and no holder answered: ${(err as Error).message}`);
+    }
+    this.chunks.putVerified(id, data).catch((err: Error) => this.ports.log.warn(`could not cache pulled chunk ${id}: ${err.message}`));
+    return data;
+  }
+}
+
+function ownerOfProcess(): Owner {
+  return { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+}

@@ -1,0 +1,47 @@
+// Mount lifecycle: clean unmount on stop, a crashed pod's dead mount cleared at the next
+// start, a live mount never taken over.
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs/promises";
+import { startMountedPod, type MountedPod } from "../helpers/mount-harness.js";
+
+const pods: MountedPod[] = [];
+after(async () => {
+  for (const pod of pods.reverse()) await pod.dispose();
+});
+
+async function listed(mnt: string): Promise<boolean> {
+  return (await fs.readFile("/proc/mounts", "utf8")).split("\n").some((line) => line.split(" ")[1] === mnt);
+}
+
+describe("mount lifecycle", () => {
+  it("unmounts cleanly on stop", async () => {
+    const pod = await startMountedPod();
+    pods.push(pod);
+    assert.ok(await listed(pod.mnt));
+    await fs.writeFile(pod.at("x"), "x");
+    await pod.stop("SIGTERM");
+    assert.equal(pod.child.exitCode, 0, pod.output());
+    assert.ok(!(await listed(pod.mnt)), "mount gone after stop");
+    assert.deepEqual(await fs.readdir(pod.mnt), [], "the bare mountpoint directory is back");
+  });
+
+  it("clears the dead mount of a killed pod at the next start, and refuses a live one", async () => {
+    const first = await startMountedPod();
+    pods.push(first);
+    await fs.writeFile(first.at("before-crash"), "x");
+    await first.stop("SIGKILL");
+    await assert.rejects(fs.stat(first.mnt), (err: NodeJS.ErrnoException) => err.code === "ENOTCONN");
+    assert.ok(await listed(first.mnt), "the dead mount is still listed");
+
+    const second = await startMountedPod({ root: first.root });
+    pods.push(second);
+    assert.match(second.output(), /stale mount/);
+    assert.equal(await fs.readFile(second.at("before-crash"), "utf8"), "x", "a file closed before the crash survives it");
+    await fs.writeFile(second.at("after-restart"), "fine");
+    assert.equal(await fs.readFile(second.at("after-restart"), "utf8"), "fine");
+
+    await assert.rejects(startMountedPod({ mountpoint: second.mnt }), /already mounted and answering/);
+    assert.equal(await fs.readFile(second.at("after-restart"), "utf8"), "fine", "the live mount was left alone");
+  });
+});

@@ -1,0 +1,268 @@
+// POSIX behaviour of a real mount, driven from this process while a child process serves it.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import * as fs from "node:fs/promises";
+import { join } from "node:path";
+import { run, startMountedPod, type MountedPod } from "../helpers/mount-harness.js";
+
+const MiB = 1024 * 1024;
+/** The largest file of the cp -r tree (CI may lower it with WORMHOLE_TEST_BIG_MIB). */
+const BIG = Number(process.env.WORMHOLE_TEST_BIG_MIB ?? 50) * MiB;
+const DIR_ENTRIES = Number(process.env.WORMHOLE_TEST_DIR_ENTRIES ?? 10_000);
+
+let pod: MountedPod;
+
+before(async () => {
+  pod = await startMountedPod({ readOnlyPrefix: "/ro" });
+});
+after(async () => {
+  await pod?.dispose();
+});
+
+async function errorCode(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await p;
+    return undefined;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code;
+  }
+}
+
+describe("a mounted pod", () => {
+  it("copies a tree of mixed sizes in and out unchanged (cp -r, diff -r)", async () => {
+    const src = join(pod.root, "tree");
+    const sizes = [0, 1, 4095, 4096, 128 * 1024 + 7, MiB + 3, 5 * MiB, BIG];
+    await fs.mkdir(join(src, "sub", "deeper"), { recursive: true });
+    await fs.mkdir(join(src, "empty-dir"));
+    for (const [i, size] of sizes.entries()) {
+      const dir = i % 3 === 0 ? src : i % 3 === 1 ? join(src, "sub") : join(src, "sub", "deeper");
+      await fs.writeFile(join(dir, `f${i}-${size}.bin`), randomBytes(size));
+    }
+    await fs.symlink("sub/deeper", join(src, "link"));
+    await run("cp", ["-a", src, pod.at("tree")]);
+    await run("diff", ["-r", "--no-dereference", src, pod.at("tree")]);
+    const back = join(pod.root, "back");
+    await run("cp", ["-a", pod.at("tree"), back]);
+    await run("diff", ["-r", "--no-dereference", src, back]);
+  });
+
+  it("appends", async () => {
+    const f = pod.at("append.txt");
+    await fs.writeFile(f, "one\n");
+    await fs.appendFile(f, "two\n");
+    await fs.appendFile(f, "three\n");
+    assert.equal(await fs.readFile(f, "utf8"), "one\ntwo\nthree\n");
+  });
+
+  it("keeps holes of sparse writes as zeros, before and after close", async () => {
+    const f = pod.at("sparse.bin");
+    const h = await fs.open(f, "w+");
+    await h.write(Buffer.from("head"), 0, 4, 0);
+    await h.write(Buffer.from("tail"), 0, 4, 3 * MiB);
+    const mid = Buffer.alloc(16);
+    await h.read(mid, 0, 16, MiB);
+    assert.deepEqual(mid, Buffer.alloc(16), "hole reads as zeros while open");
+    await h.close();
+    const all = await fs.readFile(f);
+    assert.equal(all.length, 3 * MiB + 4);
+    assert.equal(all.subarray(0, 4).toString(), "head");
+    assert.equal(all.subarray(3 * MiB).toString(), "tail");
+    assert.ok(all.subarray(4, 3 * MiB).every((b) => b === 0));
+  });
+
+  it("truncates down and up (zeros past the old end, never the old bytes)", async () => {
+    const f = pod.at("trunc.bin");
+    const data = randomBytes(2 * MiB);
+    await fs.writeFile(f, data);
+    await fs.truncate(f, 1000);
+    assert.deepEqual(await fs.readFile(f), data.subarray(0, 1000));
+    await fs.truncate(f, 5000);
+    const grown = await fs.readFile(f);
+    assert.equal(grown.length, 5000);
+    assert.deepEqual(grown.subarray(0, 1000), data.subarray(0, 1000));
+    assert.ok(grown.subarray(1000).every((b) => b === 0));
+    // ftruncate on an open handle, then write past it
+    const h = await fs.open(f, "r+");
+    await h.truncate(10);
+    await h.write(Buffer.from("X"), 0, 1, 20);
+    await h.close();
+    const final = await fs.readFile(f);
+    assert.equal(final.length, 21);
+    assert.deepEqual(final.subarray(0, 10), data.subarray(0, 10));
+    assert.ok(final.subarray(10, 20).every((b) => b === 0));
+    assert.equal(final.subarray(20).toString(), "X");
+  });
+
+  it("renames over an existing file, and moves directories across directories", async () => {
+    await fs.writeFile(pod.at("r-src.txt"), "new");
+    await fs.writeFile(pod.at("r-dst.txt"), "old");
+    await fs.rename(pod.at("r-src.txt"), pod.at("r-dst.txt"));
+    assert.equal(await fs.readFile(pod.at("r-dst.txt"), "utf8"), "new");
+    assert.equal(await errorCode(fs.stat(pod.at("r-src.txt"))), "ENOENT");
+
+    await fs.mkdir(pod.at("ra/inner"), { recursive: true });
+    await fs.mkdir(pod.at("rb"));
+    await fs.writeFile(pod.at("ra/inner/f.txt"), "moved");
+    await fs.rename(pod.at("ra/inner"), pod.at("rb/inner2"));
+    assert.equal(await fs.readFile(pod.at("rb/inner2/f.txt"), "utf8"), "moved");
+    assert.deepEqual(await fs.readdir(pod.at("ra")), []);
+  });
+
+  it("refuses to remove a non-empty directory (ENOTEMPTY) and a missing one (ENOENT)", async () => {
+    await fs.mkdir(pod.at("full"));
+    await fs.writeFile(pod.at("full/x"), "x");
+    assert.equal(await errorCode(fs.rmdir(pod.at("full"))), "ENOTEMPTY");
+    assert.equal(await errorCode(fs.rmdir(pod.at("nope"))), "ENOENT");
+    assert.equal(await errorCode(fs.mkdir(pod.at("full"))), "EEXIST");
+    assert.equal(await errorCode(fs.readFile(pod.at("full"))), "EISDIR");
+    assert.equal(await errorCode(fs.readdir(pod.at("full/x"))), "ENOTDIR");
+  });
+
+  it("keeps reading a file that was unlinked while open", async () => {
+    const data = randomBytes(3 * MiB);
+    await fs.writeFile(pod.at("doomed.bin"), data);
+    const h = await fs.open(pod.at("doomed.bin"), "r");
+    await fs.unlink(pod.at("doomed.bin"));
+    assert.equal(await errorCode(fs.stat(pod.at("doomed.bin"))), "ENOENT");
+    assert.ok(!(await fs.readdir(pod.mnt)).some((n) => n.startsWith(".fuse_hidden") || n === "doomed.bin"));
+    const back = Buffer.alloc(data.length);
+    const { bytesRead } = await h.read(back, 0, back.length, 0);
+    assert.equal(bytesRead, data.length);
+    assert.deepEqual(back, data);
+    assert.equal((await h.stat()).size, data.length);
+    await h.close();
+  });
+
+  it("merges the writes of two handles on one file", async () => {
+    const f = pod.at("two-handles.txt");
+    await fs.writeFile(f, "..........");
+    const a = await fs.open(f, "r+");
+    const b = await fs.open(f, "r+");
+    await a.write("AAA", 0);
+    await b.write("BBB", 7);
+    const seen = Buffer.alloc(10);
+    await b.read(seen, 0, 10, 0);
+    assert.equal(seen.toString(), "AAA....BBB", "each handle sees the other's writes while open");
+    await a.close();
+    await b.close();
+    assert.equal(await fs.readFile(f, "utf8"), "AAA....BBB");
+  });
+
+  it(`lists a directory of ${DIR_ENTRIES} entries`, async () => {
+    const dir = pod.at("many");
+    await fs.mkdir(dir);
+    const names = Array.from({ length: DIR_ENTRIES }, (_, i) => `entry-${i}`);
+    for (let i = 0; i < names.length; i += 64) {
+      await Promise.all(names.slice(i, i + 64).map((n) => fs.writeFile(join(dir, n), "")));
+    }
+    const listed = await fs.readdir(dir);
+    assert.equal(listed.length, DIR_ENTRIES);
+    assert.deepEqual(new Set(listed), new Set(names));
+  });
+
+  it("stores mode, owner and times (one omitted time is kept)", async () => {
+    const f = pod.at("attrs.txt");
+    await fs.writeFile(f, "a");
+    await fs.chmod(f, 0o640);
+    await fs.chown(f, 1234, 5678);
+    let st = await fs.stat(f);
+    assert.equal(st.mode & 0o7777, 0o640);
+    assert.equal(st.mode & constants.S_IFMT, constants.S_IFREG);
+    assert.equal(st.uid, 1234);
+    assert.equal(st.gid, 5678);
+
+    const mtime = new Date("2005-05-05T05:05:05.123Z");
+    await fs.utimes(f, new Date("2001-01-01T00:00:00Z"), mtime);
+    st = await fs.stat(f);
+    // fuse-native carries whole milliseconds, and utimes' float seconds may round down by one.
+    assert.ok(Math.abs(st.mtimeMs - mtime.getTime()) <= 1, `mtime ${st.mtimeMs} != ${mtime.getTime()}`);
+    // `touch -a` sets atime with mtime = UTIME_OMIT: mtime must stay.
+    await run("touch", ["-a", "-d", "2010-10-10", f]);
+    assert.equal((await fs.stat(f)).mtimeMs, st.mtimeMs);
+    // chown with -1 leaves that id alone
+    await run("chown", [":4321", f]);
+    st = await fs.stat(f);
+    assert.equal(st.uid, 1234);
+    assert.equal(st.gid, 4321);
+  });
+
+  it("keeps the mtime cp -p sets on a file it just wrote", async () => {
+    const src = join(pod.root, "old.txt");
+    await fs.writeFile(src, "old content");
+    const when = new Date("1999-09-09T09:09:09.000Z");
+    await fs.utimes(src, when, when);
+    await run("cp", ["-p", src, pod.at("preserved.txt")]);
+    assert.equal((await fs.stat(pod.at("preserved.txt"))).mtimeMs, when.getTime());
+  });
+
+  it("makes and reads symlinks", async () => {
+    await fs.writeFile(pod.at("target.txt"), "pointed at");
+    await fs.symlink("target.txt", pod.at("link"));
+    assert.equal(await fs.readlink(pod.at("link")), "target.txt");
+    assert.equal(await fs.readFile(pod.at("link"), "utf8"), "pointed at");
+    const st = await fs.lstat(pod.at("link"));
+    assert.ok(st.isSymbolicLink());
+    assert.equal(st.size, "target.txt".length);
+    assert.equal(await errorCode(fs.readlink(pod.at("target.txt"))), "EINVAL");
+  });
+
+  it("reports the pod's disk in statfs", async () => {
+    const mount = await fs.statfs(pod.mnt);
+    const disk = await fs.statfs(pod.data);
+    assert.ok(mount.blocks > 0 && mount.bsize > 0);
+    const total = (s: { blocks: number; bsize: number }) => s.blocks * s.bsize;
+    assert.ok(Math.abs(total(mount) - total(disk)) <= mount.bsize, `mount ${total(mount)} vs disk ${total(disk)}`);
+  });
+
+  it("answers EROFS under a read-only rule and while the cluster is frozen", async () => {
+    await fs.mkdir(pod.at("ro"));
+    assert.equal(await errorCode(fs.writeFile(pod.at("ro/new.txt"), "x")), "EROFS");
+    assert.equal(await errorCode(fs.mkdir(pod.at("ro/dir"))), "EROFS");
+
+    await fs.writeFile(pod.at("frozen.txt"), "before");
+    const frozen = waitOutput(pod, "FROZEN");
+    pod.child.kill("SIGUSR2");
+    await frozen;
+    try {
+      assert.equal(await errorCode(fs.writeFile(pod.at("frozen.txt"), "after")), "EROFS");
+      assert.equal(await errorCode(fs.unlink(pod.at("frozen.txt"))), "EROFS");
+      assert.equal(await errorCode(fs.rename(pod.at("frozen.txt"), pod.at("f2.txt"))), "EROFS");
+      assert.equal(await fs.readFile(pod.at("frozen.txt"), "utf8"), "before", "reads still work");
+    } finally {
+      const thawed = waitOutput(pod, "THAWED");
+      pod.child.kill("SIGUSR2");
+      await thawed;
+    }
+    await fs.writeFile(pod.at("frozen.txt"), "after");
+    assert.equal(await fs.readFile(pod.at("frozen.txt"), "utf8"), "after");
+  });
+
+  it("never serves a stale page cache, even for a same-size same-mtime change made elsewhere", async () => {
+    const f = pod.at("remote.txt");
+    await fs.writeFile(f, "abcdefgh");
+    assert.equal(await fs.readFile(f, "utf8"), "abcdefgh");
+    assert.equal(await fs.readFile(f, "utf8"), "abcdefgh"); // now in the kernel's page cache
+    const before = await fs.stat(f);
+    const rewritten = waitOutput(pod, "REWRITTEN");
+    pod.child.kill("SIGUSR1");
+    await rewritten;
+    assert.equal(await fs.readFile(f, "utf8"), "hgfedcba");
+    assert.equal((await fs.stat(f)).size, before.size);
+  });
+
+  it("refuses hard links with EPERM", async () => {
+    await fs.writeFile(pod.at("solo.txt"), "x");
+    assert.equal(await errorCode(fs.link(pod.at("solo.txt"), pod.at("solo2.txt"))), "EPERM");
+  });
+});
+
+async function waitOutput(pod: MountedPod, text: string): Promise<void> {
+  const start = pod.output().split(text).length;
+  const deadline = Date.now() + 5000;
+  while (pod.output().split(text).length === start) {
+    if (Date.now() > deadline) throw new Error(`child never printed ${text}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
