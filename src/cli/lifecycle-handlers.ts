@@ -1,6 +1,8 @@
 // The commands that create, join, run and check a pod: `init`, `join`, `start` and
 // `config check`. Unlike the admin commands they do not talk to a running pod.
+import { resolve } from "node:path";
 import { checkConfigFile, ConfigError } from "../config/index.js";
+import { mountFileService } from "../fs/index.js";
 import { adminRouteTable, runPod } from "../pod/daemon.js";
 import { initPod, joinPod } from "../pod/setup.js";
 import { UserError } from "../pod/user-error.js";
@@ -22,7 +24,26 @@ export const lifecycleHandlers: LifecycleHandlers = {
     process.stdout.write(`prepared pod ${podId} to join cluster "${cluster}" in ${options.data}\nstart it with: wormhole start --data ${options.data}\n`);
   },
   start: async (options) => {
-    await runPod({ dataDir: options.data, ...pick(options, ["mount", "metrics"]) }, adminRouteTable);
+    await runPod(
+      {
+        dataDir: options.data,
+        ...pick(options, ["metrics"]),
+        mount: async (pod) => {
+          const mountpoint = options.mount ? resolve(options.mount) : pod.podConfig.mount.path;
+          if (!mountpoint) return undefined;
+          const mounted = await mountFileService(pod.files, {
+            mountpoint,
+            stagingDir: pod.layout.staging,
+            log: pod.log,
+            allowOther: pod.podConfig.mount.allowOther,
+            defaultPermissions: pod.podConfig.mount.defaultPermissions,
+          });
+          pod.log.info(`mounted the cluster at ${mountpoint}`);
+          return mounted;
+        },
+      },
+      adminRouteTable,
+    );
   },
   configCheck: async (file, options) => {
     try {

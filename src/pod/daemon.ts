@@ -4,18 +4,35 @@ import { formatHostPort } from "../config/index.js";
 import { AdminServer, type RouteTable } from "./admin-server.js";
 import { adminRoutes } from "./admin-routes.js";
 import { clusterRoutes } from "./cluster-routes.js";
+import type { Entry } from "../crdt/index.js";
+import { type EntryDetails, fileRoutes } from "./file-routes.js";
 import { formatMetrics, type MetricSample, MetricsServer } from "./metrics-server.js";
 import { Pod } from "./pod.js";
 
 export interface RunOptions {
   dataDir: string;
-  mount?: string;
   metrics?: string;
+  /**
+   * Mounts the pod's files, if wanted. Supplied by the caller (the CLI), because the
+   * file-system layer sits above this one and the daemon must not import it.
+   */
+  mount?: (pod: Pod) => Promise<{ unmount(): Promise<void> } | undefined>;
 }
 
 /** Every admin route a running pod serves. */
 export function adminRouteTable(pod: Pod): RouteTable {
-  return adminRoutes({ ...clusterRoutes(pod) });
+  return adminRoutes({ ...clusterRoutes(pod), ...fileRoutes(pod.files, (entry) => entryDetails(pod, entry)) });
+}
+
+/** Replication state of one entry, for `wormhole ls`. */
+function entryDetails(pod: Pod, entry: Entry): EntryDetails {
+  if (entry.kind !== "file") return {};
+  const counted = new Set(pod.membership.all().filter((m) => m.role === "full" && m.state !== "left" && pod.liveness.isReachable(m.podId)).map((m) => m.podId));
+  return {
+    replicas: pod.meta.holdings.holdersOf(entry.version).filter((p) => counted.has(p)).length,
+    target: pod.ruleFor(entry.path).redundancy,
+    ...(entry.conflictCopy ? { conflict: true } : {}),
+  };
 }
 
 export async function runPod(options: RunOptions, routes: (pod: Pod) => RouteTable): Promise<void> {
@@ -23,11 +40,14 @@ export async function runPod(options: RunOptions, routes: (pod: Pod) => RouteTab
   const admin = new AdminServer(pod.layout.adminSocket, routes(pod), { log: (line) => pod.log.error(line) });
   await admin.start(); // first: refuses to run a second pod on the same data directory
   let metrics: MetricsServer | undefined;
+  let mounted: { unmount(): Promise<void> } | undefined;
   try {
     await pod.start();
+    mounted = await options.mount?.(pod);
     const metricsAddress = options.metrics ?? (pod.podConfig.pod.metrics ? formatHostPort(pod.podConfig.pod.metrics) : undefined);
     if (metricsAddress) metrics = await MetricsServer.start(metricsAddress, () => podMetrics(pod));
   } catch (error) {
+    await mounted?.unmount();
     await admin.close();
     await pod.stop();
     throw error;
@@ -40,6 +60,7 @@ export async function runPod(options: RunOptions, routes: (pod: Pod) => RouteTab
     process.once("SIGINT", () => stop("SIGINT"));
     process.once("SIGTERM", () => stop("SIGTERM"));
   });
+  await mounted?.unmount(); // first: saves files still open for writing
   await metrics?.close();
   await admin.close();
   await pod.stop();

@@ -7,8 +7,9 @@ import { networkInterfaces } from "node:os";
 import { type ClusterConfig, compileRules, type EffectiveRule, loadClusterConfig, loadPodConfig, parseClusterConfig, type PodConfig } from "../config/index.js";
 import { Namespace } from "../crdt/index.js";
 import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Mesh, parseIdentity, parseInviteUrl, Rpc } from "../net/index.js";
-import { ChunkCache, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore } from "../store/index.js";
+import { ChunkCache, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
 import { admit } from "./admission.js";
+import { FileService } from "./file-service.js";
 import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
 import { assessHealth, type HealthState, type Reaction, reactionFor } from "./health.js";
 import { HoldingsExchange } from "./holdings-exchange.js";
@@ -57,6 +58,8 @@ export class Pod {
   readonly chunkPull: ChunkPull;
   readonly holdings: HoldingsExchange;
   readonly replicator: Replicator;
+  /** Local-first file operations: the mount and the CLI's put/get/ls/rm go through here. */
+  readonly files: FileService;
   private readonly docSync: DocSync;
   private clusterConfig: ClusterConfig;
   private rules: (path: string) => EffectiveRule;
@@ -131,6 +134,18 @@ export class Pod {
         replicated: (versions) => this.leaveOutbox(versions),
       },
       this.log,
+    );
+    this.files = new FileService(
+      this.namespace,
+      this.chunks,
+      this.meta,
+      {
+        fetchChunk: (id) => this.fetchChunk(id),
+        afterLocalWrite: (version) => this.afterLocalWrite(version),
+        writeMode: (path) => this.writeMode(path),
+        log: this.log,
+      },
+      { pool: this.pool, dataDir: this.layout.root },
     );
   }
 
@@ -457,7 +472,9 @@ export class Pod {
    * it waits in the outbox until its targets hold it, and with `write_ack = "redundancy"`
    * the caller waits for that too.
    */
-  async afterLocalWrite(version: string, size: number): Promise<void> {
+  async afterLocalWrite(version: string): Promise<void> {
+    if (version === EMPTY_VERSION) return; // every pod has the empty file
+    const { size } = await readManifest(this.chunks, version);
     await this.meta.outbox.add(version, size);
     await this.holdings.announce([version], []);
     await this.meta.flush();
