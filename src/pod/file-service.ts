@@ -18,7 +18,13 @@ export type MetaPort = Pick<MetaStore, "flush">;
 export interface FileServicePorts {
   /** Pulls a chunk from a holder, verified; throws if no holder is reachable. */
   fetchChunk(id: string): Promise<Buffer>;
-  /** Persist + announce + outbox; resolves when the write is acknowledged per `write_ack`. */
+  /**
+   * This pod now holds `version` completely (announce it, queue it for upload). Called
+   * before the namespace references the version, so no pod ever sees a file whose holder it
+   * does not know, and health never counts a fresh local write as unavailable.
+   */
+  stored(version: string): Promise<void>;
+  /** Resolves when the write is acknowledged per `write_ack`. */
   afterLocalWrite(version: string): Promise<void>;
   /** "read-only" when the cluster is frozen or a rule makes `path` read-only (→ EROFS). */
   writeMode(path: string): "ok" | "read-only";
@@ -195,6 +201,7 @@ export class FileService {
     const lease = this.chunks.lease();
     try {
       const written = await writeVersion(this.chunks, source, { lease, pool: this.options.pool });
+      await this.ports.stored(written.version);
       return { written, release: () => lease.release() };
     } catch (err) {
       lease.release();

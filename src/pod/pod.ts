@@ -141,6 +141,7 @@ export class Pod {
       this.meta,
       {
         fetchChunk: (id) => this.fetchChunk(id),
+        stored: (version) => this.storedLocally(version),
         afterLocalWrite: (version) => this.afterLocalWrite(version),
         writeMode: (path) => this.writeMode(path),
         log: this.log,
@@ -468,18 +469,20 @@ export class Pod {
   }
 
   /**
-   * After a local write made `version` the content of a file: this pod holds it (announce),
-   * it waits in the outbox until its targets hold it, and with `write_ack = "redundancy"`
-   * the caller waits for that too.
+   * A local write stored `version` here: this pod holds it (announced before the namespace
+   * references it) and it waits in the outbox until its targets hold it.
    */
-  async afterLocalWrite(version: string): Promise<void> {
+  private async storedLocally(version: string): Promise<void> {
     if (version === EMPTY_VERSION) return; // every pod has the empty file
     const { size } = await readManifest(this.chunks, version);
     await this.meta.outbox.add(version, size);
     await this.holdings.announce([version], []);
-    await this.meta.flush();
+  }
+
+  /** With `write_ack = "redundancy"`, a write is acknowledged once its targets hold it. */
+  async afterLocalWrite(version: string): Promise<void> {
     this.replicator.trigger();
-    if (this.clusterConfig.cluster.writeAck !== "redundancy") return;
+    if (this.clusterConfig.cluster.writeAck !== "redundancy" || version === EMPTY_VERSION) return;
     await this.waitFor(() => !this.meta.outbox.has(version), WRITE_ACK_TIMEOUT_MS, () => {
       const holders = this.meta.holdings.holdersOf(version).length;
       return new UserError(
@@ -555,6 +558,7 @@ export class Pod {
   /** Deletes chunks that no held version, outbox entry, pin or cache entry references. */
   async collectGarbage(): Promise<void> {
     try {
+      await this.releaseDeadVersions();
       const keep = new Set<string>(this.meta.holdings.versionsOf(this.podId));
       for (const { version } of this.meta.outbox.list()) keep.add(version);
       const live = await collectLiveChunks(this.chunks, keep);
@@ -563,6 +567,26 @@ export class Pod {
     } catch (error) {
       this.log.error(`garbage collection failed: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Versions this pod holds or queued that no file uses any more (overwritten, deleted, or
+   * stored by a write that never reached the namespace): released, so their chunks can go.
+   * Only versions first seen unused on an earlier pass, so a write between storing its
+   * content and recording it in the namespace is never caught in between.
+   */
+  private unusedSeen = new Set<string>();
+
+  private async releaseDeadVersions(): Promise<void> {
+    const live = new Set(this.liveVersionRefs().map((r) => r.version));
+    const candidates = new Set([...this.meta.holdings.versionsOf(this.podId), ...this.meta.outbox.list().map((e) => e.version)]);
+    const unused = [...candidates].filter((v) => !live.has(v) && !this.cache.isPinned(v));
+    const release = unused.filter((v) => this.unusedSeen.has(v));
+    this.unusedSeen = new Set(unused);
+    if (release.length === 0) return;
+    for (const version of release) if (this.meta.outbox.has(version)) await this.meta.outbox.remove(version);
+    await this.holdings.announce([], release);
+    this.log.debug(`released ${release.length} version(s) no file uses any more`);
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
