@@ -166,12 +166,12 @@ export class ChunkPull {
     const count = (this.served.get(peer.podId) ?? 0) + 1;
     expectProtocol(count <= this.o.maxServedPerPeer, `more than ${this.o.maxServedPerPeer} concurrent chunk requests`);
     this.served.set(peer.podId, count);
-    let reply: Buffer;
+    let reply: Buffer | Buffer[];
     try {
       const data = this.o.provider ? await this.o.provider(id) : undefined;
       if (!data) reply = new WireWriter().u8(Message.Missing).u32(requestId).finish();
       else if (data.length > MAX_CHUNK_BYTES) throw new Error(`chunk is ${data.length} bytes, above the ${MAX_CHUNK_BYTES} limit`);
-      else reply = Buffer.concat([new WireWriter().u8(Message.Data).u32(requestId).finish(), data]);
+      else reply = [new WireWriter().u8(Message.Data).u32(requestId).finish(), data];
     } catch (err) {
       const reason = (err as Error)?.message ?? String(err);
       this.mesh.log("warn", `serving chunk ${id} to ${peer.podId} failed: ${reason}`);

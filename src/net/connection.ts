@@ -59,7 +59,7 @@ export class PeerConnection implements PeerInfo {
   }
 
   /** Sends one frame; false when the link is already closing (the caller treats it as a lost peer). */
-  send(channel: Exclude<Channel, Channel.Handshake>, payload: Uint8Array): boolean {
+  send(channel: Exclude<Channel, Channel.Handshake>, payload: Uint8Array | readonly Uint8Array[]): boolean {
     if (!this.open) return false;
     this.socket.send(encodeFrame(channel, payload));
     return true;

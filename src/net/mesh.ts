@@ -244,6 +244,7 @@ export class Mesh {
       pending = false;
     };
     let connection: PeerConnection | undefined;
+    let duplicate = false; // lost the tie-break: frames the peer sent before seeing our close are moot
     const handshake = new Handshake({
       side,
       identity: this.o.identity,
@@ -262,6 +263,7 @@ export class Mesh {
           dialer.attempt = 0;
         }
         connection = this.establish(socket, { ...peer, address, dialler: side === "dialer" ? this.podId : peer.podId });
+        duplicate = connection === undefined;
       },
       onFailed: (reason, detail) => {
         settle();
@@ -274,6 +276,7 @@ export class Mesh {
       },
     });
     socket.on("message", (data, isBinary) => {
+      if (duplicate) return;
       try {
         expectProtocol(isBinary, "text message");
         const frame = decodeFrame(data);
