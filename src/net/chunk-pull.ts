@@ -20,6 +20,7 @@ import { ProtocolError, expectProtocol } from "./errors.js";
 import { Channel, MAX_CHUNK_BYTES } from "./frame.js";
 import type { Mesh } from "./mesh.js";
 import { PendingRequests } from "./pending.js";
+import { PerPeerLimit } from "./serve-limit.js";
 import type { PodId } from "./types.js";
 import { WireReader, WireWriter, clipUtf8 } from "./wire.js";
 
@@ -59,15 +60,16 @@ export class ChunkPull {
   private readonly o: Required<Omit<ChunkPullOptions, "provider">> & { provider?: ChunkProvider };
   private readonly pending = new PendingRequests<Buffer>();
   private readonly slots = new Map<PodId, Slots>();
-  private readonly served = new Map<PodId, number>();
+  private readonly served: PerPeerLimit;
 
   constructor(private readonly mesh: Mesh, options: ChunkPullOptions = {}) {
     this.o = { maxInFlightPerPeer: 8, maxServedPerPeer: 64, requestTimeoutMs: 30_000, ...options };
+    this.served = new PerPeerLimit(this.o.maxServedPerPeer, "chunk requests");
     mesh.useChannel(Channel.Chunk, {
       onFrame: (peer, payload) => this.onFrame(peer, payload),
       onPeerDown: (peer) => {
         this.pending.failPeer(peer.podId, new Error(`holder ${peer.podId} disconnected`));
-        this.served.delete(peer.podId);
+        this.served.forget(peer.podId);
       },
     });
   }
@@ -163,9 +165,7 @@ export class ChunkPull {
   }
 
   private async serve(peer: PeerConnection, requestId: number, id: ChunkId): Promise<void> {
-    const count = (this.served.get(peer.podId) ?? 0) + 1;
-    expectProtocol(count <= this.o.maxServedPerPeer, `more than ${this.o.maxServedPerPeer} concurrent chunk requests`);
-    this.served.set(peer.podId, count);
+    this.served.enter(peer.podId);
     let reply: Buffer | Buffer[];
     try {
       const data = this.o.provider ? await this.o.provider(id) : undefined;
@@ -177,9 +177,7 @@ export class ChunkPull {
       this.mesh.log("warn", `serving chunk ${id} to ${peer.podId} failed: ${reason}`);
       reply = new WireWriter().u8(Message.Failed).u32(requestId).string(clipUtf8(reason, MAX_REASON), MAX_REASON).finish();
     } finally {
-      const left = (this.served.get(peer.podId) ?? 1) - 1;
-      if (left > 0) this.served.set(peer.podId, left);
-      else this.served.delete(peer.podId);
+      this.served.leave(peer.podId);
     }
     peer.send(Channel.Chunk, reply);
   }
