@@ -14,7 +14,7 @@
  * Integrity: the SHA-256 of the bytes must equal the id; a mismatch is logged as the holder
  * misbehaving and the next holder is tried.
  */
-import { createHash } from "node:crypto";
+import { webcrypto } from "node:crypto";
 import type { PeerConnection } from "./connection.js";
 import { ProtocolError, expectProtocol } from "./errors.js";
 import { Channel, MAX_CHUNK_BYTES } from "./frame.js";
@@ -123,7 +123,8 @@ export class ChunkPull {
       const { id: requestId, reply } = this.pending.open(holder, this.o.requestTimeoutMs, `chunk request ${id.slice(0, 12)}`);
       peer.send(Channel.Chunk, new WireWriter().u8(Message.Request).u32(requestId).bytes(Buffer.from(id, "hex")).finish());
       const data = await reply;
-      if (createHash("sha256").update(data).digest("hex") !== id) {
+      // WebCrypto hashes on the libuv thread pool: verification overlaps with receiving the next chunks.
+      if (Buffer.from(await webcrypto.subtle.digest("SHA-256", data)).toString("hex") !== id) {
         this.mesh.log("warn", `holder ${holder} sent bytes that do not match chunk ${id}: discarded (its copy may be corrupt)`);
         throw new Error("sent bytes that do not match the chunk id");
       }
