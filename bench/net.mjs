@@ -10,13 +10,15 @@
 import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import { connect, createServer } from "node:net";
-import { ChunkPull, Mesh, generateIdentity } from "../dist/src/net/index.js";
+import * as Y from "yjs";
+import { ChunkPull, DocSync, Mesh, Rpc, generateIdentity } from "../dist/src/net/index.js";
 
 const MiB = 1024 * 1024;
 const smoke = process.argv.includes("--smoke");
 const DISTINCT = smoke ? 8 : 64;
 const TOTAL_MIB = smoke ? 16 : Number(process.env.NET_BENCH_MIB ?? 512);
 const ROUNDS = Math.max(1, Math.round(TOTAL_MIB / DISTINCT));
+const UPDATES = smoke ? 2000 : 50_000;
 const allow = () => ({ ok: true });
 const quiet = () => {};
 
@@ -39,6 +41,9 @@ async function serve() {
   }
   const mesh = new Mesh({ identity: generateIdentity(), cluster: "bench", listen: "127.0.0.1:0", role: "full", authorize: allow, log: quiet });
   new ChunkPull(mesh, { provider: async (id) => chunks.get(id) });
+  const doc = new Y.Doc();
+  new DocSync(mesh, new Map([["shard-0", doc]]));
+  new Rpc(mesh).handle("size", () => doc.getMap("ns").size);
   await mesh.start();
   const all = [...chunks.values()];
   const tcp = createServer((socket) => {
@@ -90,6 +95,9 @@ async function main() {
   });
   const mesh = new Mesh({ identity: generateIdentity(), cluster: "bench", role: "client", authorize: allow, log: quiet });
   const pull = new ChunkPull(mesh);
+  const doc = new Y.Doc();
+  new DocSync(mesh, new Map([["shard-0", doc]]));
+  const rpc = new Rpc(mesh);
   await mesh.start();
   mesh.dial(info.mesh);
   while (!mesh.isConnected(info.podId)) await new Promise((r) => setTimeout(r, 10));
@@ -104,6 +112,17 @@ async function main() {
   const pullSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const tcpSeconds = await rawTcp(info.tcpPort, totalBytes);
 
+  // Doc sync: a stream of small transactions (1000 per event-loop turn), timed until the
+  // other process has applied all of them.
+  const map = doc.getMap("ns");
+  const syncStarted = process.hrtime.bigint();
+  for (let i = 0; i < UPDATES; i += 1000) {
+    for (let j = i; j < Math.min(UPDATES, i + 1000); j++) map.set(`k${j}`, j);
+    await new Promise((r) => setImmediate(r));
+  }
+  while ((await rpc.request(info.podId, "size", null)) !== UPDATES) await new Promise((r) => setTimeout(r, 5));
+  const syncSeconds = Number(process.hrtime.bigint() - syncStarted) / 1e9;
+
   await mesh.stop();
   child.send("stop");
   await new Promise((r) => child.once("exit", r));
@@ -116,6 +135,7 @@ async function main() {
   console.log(`net bench: ${totalBytes / MiB} MiB in 1 MiB chunks, 2 processes on 127.0.0.1 (2 shared cores: noisy)`);
   console.log("what                          seconds     MB/s");
   for (const [what, s, rate] of rows) console.log(`${what.padEnd(28)} ${s.toFixed(2).padStart(8)} ${rate.toFixed(0).padStart(8)}`);
+  console.log(`doc sync: ${UPDATES} transactions applied remotely in ${syncSeconds.toFixed(2)} s = ${Math.round(UPDATES / syncSeconds)} updates/s`);
   console.log(
     JSON.stringify({
       bench: "net",
@@ -125,6 +145,7 @@ async function main() {
       pullMBps: Math.round(mbps(pullSeconds)),
       rawTcpMBps: Math.round(mbps(tcpSeconds)),
       ratio: Number((tcpSeconds / pullSeconds).toFixed(2)),
+      syncUpdatesPerSec: Math.round(UPDATES / syncSeconds),
     }),
   );
 }

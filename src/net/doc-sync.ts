@@ -103,13 +103,24 @@ export class DocSync {
     const peers = this.mesh.connections();
     for (const [name, updates] of batches) {
       if (!this.attached.has(name)) continue;
+      const sources = new Set(updates.map((u) => u.from));
+      // Peers that get the same subset share one encoding (usually: every full peer gets the local updates).
+      const encoded = new Map<string, Uint8Array[]>();
       for (const peer of peers) {
-        const relevant = updates.filter((u) => (u.from === undefined || peer.role === "client") && u.from !== peer.podId);
-        for (const group of sizeBoundedGroups(relevant.map((u) => u.update))) {
-          const encoder = encoding.createEncoder();
-          syncProtocol.writeUpdate(encoder, group.length === 1 ? group[0]! : Y.mergeUpdates(group));
+        const key = `${peer.role}:${sources.has(peer.podId) ? peer.podId : ""}`;
+        let frames = encoded.get(key);
+        if (!frames) {
+          const relevant = updates.filter((u) => (u.from === undefined || peer.role === "client") && u.from !== peer.podId);
+          frames = [...sizeBoundedGroups(relevant.map((u) => u.update))].map((group) => {
+            const encoder = encoding.createEncoder();
+            syncProtocol.writeUpdate(encoder, group.length === 1 ? group[0]! : Y.mergeUpdates(group));
+            return encoding.toUint8Array(encoder);
+          });
+          encoded.set(key, frames);
+        }
+        for (const message of frames) {
           try {
-            this.send(peer, name, encoding.toUint8Array(encoder));
+            this.send(peer, name, message);
           } catch (err) {
             // Only a single update larger than a whole frame gets here: the pod must split such writes.
             this.mesh.log("error", `cannot send an update of doc "${name}" to ${peer.podId}: ${(err as Error).message}`);
