@@ -10,6 +10,7 @@
 import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
 import { connect, createServer } from "node:net";
+import { setImmediate as nextTurn } from "node:timers/promises";
 import * as Y from "yjs";
 import { ChunkPull, DocSync, Mesh, Rpc, generateIdentity } from "../dist/src/net/index.js";
 
@@ -118,7 +119,7 @@ async function main() {
   const syncStarted = process.hrtime.bigint();
   for (let i = 0; i < UPDATES; i += 1000) {
     for (let j = i; j < Math.min(UPDATES, i + 1000); j++) map.set(`k${j}`, j);
-    await new Promise((r) => setImmediate(r));
+    await nextTurn();
   }
   while ((await rpc.request(info.podId, "size", null)) !== UPDATES) await new Promise((r) => setTimeout(r, 5));
   const syncSeconds = Number(process.hrtime.bigint() - syncStarted) / 1e9;

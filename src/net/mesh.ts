@@ -23,6 +23,7 @@ import { Channel, MAX_FRAME_BYTES, MAX_PAYLOAD, decodeFrame, encodeFrame } from 
 import { Handshake, type Authorize, type Side } from "./handshake.js";
 import type { Identity } from "./identity.js";
 import type { Log, PodId, Role } from "./types.js";
+import { clipUtf8 } from "./wire.js";
 
 export interface MeshOptions {
   identity: Identity;
@@ -409,6 +410,14 @@ export class Mesh {
   /** Live peers with their last presence state. */
   peers(): LivePeer[] {
     return [...this.peersById.values()].map((c) => ({ ...toInfo(c), presence: c.presence }));
+  }
+
+  /**
+   * Closes the link to `podId` now (e.g. the pod removed it from the cluster). If its address is
+   * still dialled, the redial goes through `authorize` again, which then refuses it.
+   */
+  disconnect(podId: PodId, reason = "disconnected by this pod"): void {
+    this.peersById.get(podId)?.socket.close(CLOSE_GOING_AWAY, clipUtf8(reason, 120));
   }
 
   /** Live connections, for modules that send to every peer. */

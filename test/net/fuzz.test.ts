@@ -177,3 +177,19 @@ test("live listener: random frames on every channel after the handshake close on
   assert.ok(server.isConnected(healthy.podId), "the healthy peer is unaffected");
   assert.equal(await healthyRpc.request(server.podId, "ping", null), "pong");
 });
+
+test("live listener: oversized frames are refused (channel limit, then the ws maxPayload)", async () => {
+  const { members, server, healthy, healthyRpc } = await fuzzTarget();
+  const identity = generateIdentity();
+  members.add(identity);
+  const overChannel = rawClient(server.address()!, { identity });
+  assert.deepEqual(await overChannel.outcome, { established: true });
+  overChannel.socket.send(Buffer.alloc(MAX_PAYLOAD[Channel.Awareness] + 2, Channel.Awareness));
+  assert.equal(await overChannel.closed, 4000);
+  const overWs = rawClient(server.address()!, { identity });
+  assert.deepEqual(await overWs.outcome, { established: true });
+  overWs.socket.send(Buffer.alloc(MAX_PAYLOAD[Channel.Sync] + 64, Channel.Sync));
+  assert.equal(await overWs.closed, 1009, "ws refuses a message above maxPayload before buffering it whole");
+  assert.equal(await healthyRpc.request(server.podId, "ping", null), "pong");
+  assert.ok(server.isConnected(healthy.podId));
+});

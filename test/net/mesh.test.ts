@@ -101,6 +101,20 @@ type Handle = { constructor?: { name?: string } };
 const activeHandles = () => (process as unknown as { _getActiveHandles(): Handle[] })._getActiveHandles();
 const countOf = (kind: string) => activeHandles().filter((h) => h?.constructor?.name === kind).length;
 
+test("disconnect() drops a removed member; its redial is then refused by authorize", async () => {
+  const members = new Members();
+  const a = makeMesh({ members });
+  const b = makeMesh({ members });
+  await Promise.all([a.start(), b.start()]);
+  b.dial(a.address()!);
+  await waitFor(() => a.isConnected(b.podId), "link");
+  members.keys.delete(b.podId); // the pod removed b from the cluster
+  a.disconnect(b.podId, "removed from the cluster");
+  await waitFor(() => !a.isConnected(b.podId), "b dropped");
+  await sleep(300); // b keeps redialling and is refused each time
+  assert.equal(a.isConnected(b.podId), false);
+});
+
 test("stop() closes sockets and leaves no timers behind", async () => {
   const before = { timers: countOf("Timeout"), sockets: countOf("Socket"), servers: countOf("Server") };
   const members = new Members();
