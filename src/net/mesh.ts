@@ -125,10 +125,17 @@ export class Mesh {
       const { host, port } = parseAddress(this.o.listen);
       const server = new WebSocketServer({ host, port, path: WS_PATH, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
       this.server = server;
-      await new Promise<void>((resolve, reject) => {
-        server.once("listening", resolve);
-        server.once("error", (err) => reject(new Error(`cannot listen on ${this.o.listen}: ${err.message}`)));
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once("listening", resolve);
+          server.once("error", (err) => reject(new Error(`cannot listen on ${this.o.listen}: ${err.message} (is another pod using this port?)`)));
+        });
+      } catch (err) {
+        this.running = false;
+        this.server = undefined;
+        clearInterval(this.presenceTimer);
+        throw err;
+      }
       server.on("error", (err) => this.o.log("error", `listener error: ${err.message}`));
       server.on("connection", (socket, req) => this.onInbound(socket, req));
     }

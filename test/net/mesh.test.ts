@@ -115,6 +115,15 @@ test("disconnect() drops a removed member; its redial is then refused by authori
   assert.equal(a.isConnected(b.podId), false);
 });
 
+test("listening on a busy port fails with a clear error and leaves the mesh stopped", async () => {
+  const members = new Members();
+  const a = makeMesh({ members });
+  await a.start();
+  const b = makeMesh({ members, listen: a.address()! });
+  await assert.rejects(b.start(), /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+  await b.stop(); // a no-op, not a hang
+});
+
 test("stop() closes sockets and leaves no timers behind", async () => {
   const before = { timers: countOf("Timeout"), sockets: countOf("Socket"), servers: countOf("Server") };
   const members = new Members();
