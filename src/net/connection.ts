@@ -26,6 +26,7 @@ export class PeerConnection implements PeerInfo {
   /** The peer's last presence state (opaque JSON set by its pod). */
   presence: unknown = undefined;
   private alive = true;
+  private lastBuffered = 0;
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
@@ -39,14 +40,24 @@ export class PeerConnection implements PeerInfo {
     this.publicKey = info.publicKey;
     this.address = info.address;
     this.dialler = info.dialler;
-    socket.on("pong", () => (this.alive = true));
-    // A pulled cable sends no FIN: only a missing pong reveals it, within one or two intervals.
+    socket.on("pong", () => this.touch());
+    // A pulled cable sends no FIN: only silence reveals it, within one or two intervals. On a
+    // slow link a pong can queue behind megabytes of chunk data, so any frame received, or our
+    // own send queue draining, also proves the link is alive.
     this.keepalive = setInterval(() => {
-      if (!this.alive) return onDead(`no keepalive answer within ${keepaliveMs} ms`);
+      const buffered = socket.bufferedAmount;
+      const draining = buffered > 0 && buffered < this.lastBuffered;
+      this.lastBuffered = buffered;
+      if (!this.alive && !draining) return onDead(`no keepalive answer within ${keepaliveMs} ms`);
       this.alive = false;
       if (socket.readyState === WebSocket.OPEN) socket.ping();
     }, keepaliveMs);
     this.keepalive.unref();
+  }
+
+  /** Evidence the peer is alive (a pong or any frame from it). */
+  touch(): void {
+    this.alive = true;
   }
 
   get open(): boolean {

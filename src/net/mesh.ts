@@ -293,6 +293,7 @@ export class Mesh {
           handshake.receive(frame.payload);
         } else {
           expectProtocol(frame.channel !== Channel.Handshake, "handshake frame after the handshake");
+          connection.touch();
           this.dispatch(connection, frame.channel, frame.payload);
         }
       } catch (err) {
