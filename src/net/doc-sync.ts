@@ -46,13 +46,13 @@ export class DocSync {
   private flushScheduled = false;
 
   constructor(private readonly mesh: Mesh, private readonly docs: ReadonlyMap<string, Y.Doc>) {
-    this.docsChanged();
     mesh.useChannel(Channel.Sync, {
       onFrame: (peer, payload) => this.onFrame(peer, payload),
       onPeerUp: (peer) => {
         for (const name of this.attached.keys()) this.sendStep1(peer, name);
       },
     });
+    this.docsChanged(); // attaches every doc and sends step 1 to peers already connected
   }
 
   /** Call after adding docs to the map: they start syncing with every connected peer. */
