@@ -142,3 +142,18 @@ test("a frame naming an unknown doc, or carrying a malformed update, closes only
   assert.ok(server.mesh.isConnected(other.mesh.podId));
   await Promise.all([server.mesh.stop(), other.mesh.stop()]);
 });
+
+test("a DocSync created after the link is up syncs over it", async () => {
+  const members = new Members();
+  const a = makeMesh({ members });
+  const b = makeMesh({ members });
+  await Promise.all([a.start(), b.start()]);
+  a.dial(b.address()!);
+  await waitFor(() => a.isConnected(b.podId), "link");
+  const docA = new Y.Doc();
+  docA.getMap("ns").set("early", 1);
+  const docB = new Y.Doc();
+  new DocSync(a, new Map([["s", docA]]));
+  new DocSync(b, new Map([["s", docB]]));
+  await waitFor(() => docB.getMap("ns").get("early") === 1, "synced after late wiring");
+});
