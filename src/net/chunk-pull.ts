@@ -99,7 +99,8 @@ export class ChunkPull {
   /** Pulls many chunks at once, spreading them over their holders; results in the order of `ids`. */
   async pullMany(ids: readonly ChunkId[], holdersOf: (id: ChunkId) => readonly PodId[]): Promise<Buffer[]> {
     const distinctHolders = new Set(ids.flatMap((id) => holdersOf(id)));
-    const windowSize = Math.max(1, this.o.maxInFlightPerPeer * distinctHolders.size);
+    // Twice the request slots, so that chunks being verified do not leave slots idle.
+    const windowSize = Math.max(1, 2 * this.o.maxInFlightPerPeer * distinctHolders.size);
     const results = new Array<Buffer>(ids.length);
     let next = 0;
     const worker = async () => {
@@ -113,6 +114,18 @@ export class ChunkPull {
   }
 
   private async pullFrom(holder: PodId, id: ChunkId): Promise<Buffer> {
+    const data = await this.request(holder, id);
+    // WebCrypto hashes on the libuv thread pool, outside the request slot: verification
+    // overlaps with receiving the next chunks and leaves the main thread free.
+    if (Buffer.from(await webcrypto.subtle.digest("SHA-256", data)).toString("hex") !== id) {
+      this.mesh.log("warn", `holder ${holder} sent bytes that do not match chunk ${id}: discarded (its copy may be corrupt)`);
+      throw new Error("sent bytes that do not match the chunk id");
+    }
+    return data;
+  }
+
+  /** One request/reply with `holder`, holding one of its in-flight slots meanwhile. */
+  private async request(holder: PodId, id: ChunkId): Promise<Buffer> {
     const slots = this.slots.get(holder) ?? new Slots();
     this.slots.set(holder, slots);
     if (slots.inFlight >= this.o.maxInFlightPerPeer) await new Promise<void>((resolve) => slots.waiting.push(resolve));
@@ -122,13 +135,7 @@ export class ChunkPull {
       if (!peer) throw new Error("disconnected");
       const { id: requestId, reply } = this.pending.open(holder, this.o.requestTimeoutMs, `chunk request ${id.slice(0, 12)}`);
       peer.send(Channel.Chunk, new WireWriter().u8(Message.Request).u32(requestId).bytes(Buffer.from(id, "hex")).finish());
-      const data = await reply;
-      // WebCrypto hashes on the libuv thread pool: verification overlaps with receiving the next chunks.
-      if (Buffer.from(await webcrypto.subtle.digest("SHA-256", data)).toString("hex") !== id) {
-        this.mesh.log("warn", `holder ${holder} sent bytes that do not match chunk ${id}: discarded (its copy may be corrupt)`);
-        throw new Error("sent bytes that do not match the chunk id");
-      }
-      return data;
+      return await reply;
     } finally {
       slots.inFlight--;
       slots.waiting.shift()?.();
