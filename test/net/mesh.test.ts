@@ -62,7 +62,7 @@ test("a silently dead link (no FIN, no pongs) is detected by keepalive within a 
   (b.peer(a.podId)!.socket as unknown as { _socket: { pause(): void } })._socket.pause();
   const started = Date.now();
   await waitFor(() => !a.isConnected(b.podId), "a notices the dead link", 2000);
-  assert.ok(Date.now() - started <= 600, `detected in ${Date.now() - started} ms (interval 200 ms)`);
+  assert.ok(Date.now() - started <= 1000, `detected in ${Date.now() - started} ms (interval 200 ms; 2 intervals + scheduling slack)`);
   await Promise.all([a.stop(), b.stop()]);
 });
 
