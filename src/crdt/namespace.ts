@@ -227,19 +227,23 @@ export class Namespace {
     return this.create(path, "l", { v: "", sz: 0 }, attr, target);
   }
 
-  /** A new content version; its base is every live head this pod sees (this resolves content conflicts). */
-  write(pathOrInode: string, content: Content): Entry {
+  /**
+   * A new content version; its base is every live head this pod sees (this resolves content
+   * conflicts). Returns the entry, or undefined if the inode is not shown (a name-conflict
+   * loser under "overwrite").
+   */
+  write(pathOrInode: string, content: Content): Entry | undefined {
     const id = this.fileFor(pathOrInode, "write");
     this.keepVisibleCopies(id);
     this.commit(id, { head: { v: content.version, sz: content.size } });
-    return this.stat(id)!;
+    return this.stat(id);
   }
 
-  setattr(pathOrInode: string, attr: Partial<Attr>): Entry {
+  setattr(pathOrInode: string, attr: Partial<Attr>): Entry | undefined {
     const id = this.isInodeRef(pathOrInode) ? this.liveInode(pathOrInode, "setattr") : this.materialisedTarget(splitPath(pathOrInode), "setattr");
     if (id === LOST_FOUND_INODE) throw new NamespaceError("EACCES", "/lost+found is managed by wormhole; its attributes cannot be changed");
     this.commit(id, { attr });
-    return this.stat(id)!;
+    return this.stat(id);
   }
 
   rename(from: string, to: string): void {
