@@ -57,6 +57,7 @@ export class View {
   private readonly children = new Map<InodeId, DirIndex>();
   private overrides = new Map<InodeId, Override>();
   private dirty = new Set<InodeId>();
+  private readonly flipped = new Set<InodeId>();
   /** Directory buckets holding two or more present inodes (name conflicts or merges). */
   private readonly crowded = new Set<string>();
   /** Inodes with several live heads, and dead directories kept alive by their content. */
@@ -112,6 +113,9 @@ export class View {
       for (const id of this.overrides.keys()) if (!sameOverride(old.get(id), this.overrides.get(id))) touched.add(id);
     }
     for (const id of touched) this.reindex(this.recs.get(id)!);
+    // Directories that appeared or vanished with their content changed too.
+    for (const id of this.flipped) touched.add(id);
+    this.flipped.clear();
     return touched;
   }
 
@@ -203,7 +207,9 @@ export class View {
     const rec = this.recs.get(id);
     if (rec === undefined || id === ROOT_INODE) return;
     const present = rec.alive || (rec.kind === "d" && (this.children.get(id)?.count ?? 0) > 0);
-    if (present !== rec.present) this.reindex(rec);
+    if (present === rec.present) return;
+    this.flipped.add(id);
+    this.reindex(rec);
   }
 
   private noteConflict(rec: InodeRec): void {

@@ -117,6 +117,14 @@ describe("change events and loading", () => {
     assert.deepEqual(seenA, [[f.inode]]);
     push(a, b);
     assert.ok(seenB.some((ids) => ids.includes(f.inode)));
+    // A directory that comes back because of its content is reported too.
+    const d = a.mkdir("/d");
+    push(a, b);
+    a.rmdir("/d");
+    b.createFile("/d/x", undefined, C(5));
+    seenA.length = 0;
+    push(b, a);
+    assert.ok(seenA.some((ids) => ids.includes(d.inode)));
     off();
     a.write("/f", C(2));
     push(a, b);
