@@ -159,6 +159,8 @@ describe("change events and loading", () => {
     const doc = a.docs.get(a.shardNames[0])!;
     doc.getMap("inodes").set(`${"ab".repeat(16)}/${podId(9)}`, { k: "f", loc: "nonsense" });
     doc.getMap("inodes").set("not-a-slot-key", 5);
+    doc.getMap("inodes").set(`${"cd".repeat(16)}/${podId(9)}`, "[1, 2");
+    doc.getMap("inodes").set(`${"ef".repeat(16)}/${podId(9)}`, JSON.stringify([9, null, "x", "y"]));
     assert.deepEqual(dumpTree(a), []);
   });
 });
