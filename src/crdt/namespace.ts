@@ -112,6 +112,7 @@ export class Namespace {
       const k = parseSlotKey(key);
       if (k === undefined) continue;
       const slot = decodeSlot(map.get(key), k.pod);
+      if (slot !== undefined) trimContent(map, key);
       if (slot !== undefined) this.hlc.receive(Math.max(slot.loc.t, slot.head.t, slot.at.t));
       this.view.setSlot(k.inode, k.pod, slot);
     }
@@ -520,6 +521,17 @@ export class Namespace {
       map.set(slotKey(id, this.podId), encodeSlot(slot, this.podId));
     });
   }
+}
+
+/**
+ * Yjs decodes a map value into `ContentAny.arr` with push(), which reserves room for 17
+ * values for our single one: ~130 bytes wasted per record (measured: 8% of the heap at
+ * 100k files). Replacing it with an exact-size copy is invisible to Yjs, which only
+ * reads `arr`.
+ */
+function trimContent(map: Y.Map<unknown>, key: string): void {
+  const content = map._map.get(key)?.content;
+  if (content instanceof Y.ContentAny && content.arr.length === 1) content.arr = [content.arr[0]];
 }
 
 function stripUndefined<T extends object>(o: T): T {
