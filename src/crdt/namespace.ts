@@ -69,6 +69,7 @@ export class Namespace {
   private readonly newInodeId: () => InodeId;
   private readonly listeners = new Set<ChangeListener>();
   private batchDepth = 0;
+  private touched = new Set<InodeId>();
 
   constructor(opts: NamespaceOptions) {
     assertPodId(opts.podId);
@@ -119,9 +120,17 @@ export class Namespace {
     if (this.batchDepth === 0) this.flush();
   }
 
-  private flush(): void {
+  /** Brings the view up to date; the touched inodes wait for the next change event. */
+  private refreshView(): void {
     if (!this.view.pending) return;
-    const touched = this.view.flush();
+    for (const id of this.view.flush()) this.touched.add(id);
+  }
+
+  private flush(): void {
+    this.refreshView();
+    if (this.touched.size === 0) return;
+    const touched = this.touched;
+    this.touched = new Set();
     for (const l of this.listeners) l(touched);
   }
 
@@ -477,6 +486,8 @@ export class Namespace {
    * head that this write does not replace stay, so a concurrent head is never dropped.
    */
   private commit(id: InodeId, change: Change, newKind?: SlotKind, target?: string): void {
+    // Inside a batch an earlier commit may have touched this inode: merge from fresh state.
+    this.refreshView();
     const st = this.view.inode(id);
     const slots = st?.slots ?? [];
     const stamp = this.hlc.now();
