@@ -145,13 +145,16 @@ try {
   const putTreeStarted = performance.now();
   await adminRequest(a, "POST", "/put", { localPath: tree, path: "/tree" });
   results.putFilesPerSec = Math.round(CATCHUP_FILES / ((performance.now() - putTreeStarted) / 1000));
-  const total = (await status(a)).files.total;
+  const total = FILES + 1 + CATCHUP_FILES;
   const joinStarted = performance.now();
   const d = await joinPod("d", a);
+  let last;
   await until("d caught up", async () => {
-    const s = await status(d);
-    return s.files.total === total && s.pendingFetches === 0 && s.pods.find((p) => p.self).usedBytes > 0;
-  }, 600_000, 50);
+    last = await status(d);
+    return last.files.total === total && last.pendingFetches === 0 && last.pods.find((p) => p.self).usedBytes > 0;
+  }, smoke ? 60_000 : 600_000, 50).catch((error) => {
+    throw new Error(`${error.message}; expected ${total} files, the new pod reports ${JSON.stringify(last)}`);
+  });
   results.joinCatchUpSec = Number(((performance.now() - joinStarted) / 1000).toFixed(2));
   results.files = total;
 } finally {
