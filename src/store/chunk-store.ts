@@ -70,7 +70,7 @@ export class ChunkStore {
   private readonly deleting = new Map<string, Promise<void>>();
   /** Chunks being written right now; a second writer of the same id waits for the first. */
   private readonly writing = new Map<string, Promise<void>>();
-  private readonly knownDirs = new Set<string>();
+  private readonly knownDirs = new Map<string, Promise<void>>();
   private used = 0;
   private count = 0;
 
@@ -333,29 +333,35 @@ export class ChunkStore {
     return new CorruptChunkError(id, target);
   }
 
-  /** Creates chunks/ab/cd on first use and makes the new directory entries durable. */
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
-    const top = path.dirname(dir);
-    if (!this.knownDirs.has(top)) {
-      if (await mkdirIfMissing(top)) await fsyncDir(this.chunksDir);
-      this.knownDirs.add(top);
+  /**
+   * Creates chunks/ab/cd on first use and makes the new directory entries durable. Memoized
+   * as a promise, so a second writer into the same new directory waits for that fsync too.
+   */
+  private ensureDir(dir: string): Promise<void> {
+    let ready = this.knownDirs.get(dir);
+    if (!ready) {
+      const parent = path.dirname(dir);
+      const parentReady = parent === this.chunksDir ? Promise.resolve() : this.ensureDir(parent);
+      ready = parentReady.then(async () => {
+        if (await mkdirIfMissing(dir)) await fsyncDir(parent);
+      });
+      ready.catch(() => this.knownDirs.delete(dir)); // retry on the next write
+      this.knownDirs.set(dir, ready);
     }
-    if (await mkdirIfMissing(dir)) await fsyncDir(top);
-    this.knownDirs.add(dir);
+    return ready;
   }
 
   private async scan(): Promise<void> {
     for (const a of await readdirOrEmpty(this.chunksDir)) {
       const top = path.join(this.chunksDir, a);
-      this.knownDirs.add(top);
+      this.knownDirs.set(top, Promise.resolve());
       for (const b of await readdirOrEmpty(top)) {
         const dir = path.join(top, b);
-        this.knownDirs.add(dir);
-        for (const name of await readdirOrEmpty(dir)) {
-          this.used += (await fsp.stat(path.join(dir, name))).size;
-          this.count++;
-        }
+        this.knownDirs.set(dir, Promise.resolve());
+        // A directory's stats run in parallel: open waits per directory, not per chunk.
+        const sizes = await Promise.all((await readdirOrEmpty(dir)).map(async (name) => (await fsp.stat(path.join(dir, name))).size));
+        for (const size of sizes) this.used += size;
+        this.count += sizes.length;
       }
     }
   }

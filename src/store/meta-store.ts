@@ -154,6 +154,7 @@ export class MetaStore {
     if (entry.seq - entry.snapshotSeq < COMPACT_AFTER_UPDATES && entry.bytesSinceSnapshot < COMPACT_AFTER_BYTES) return;
     // Off the hot path: the update that crossed the threshold is acknowledged first.
     setImmediate(() => {
+      if (this.closed || this.docs.get(entry.name) !== entry) return;
       this.runCompaction(entry).catch((err: Error) => {
         this.backgroundError ??= new Error(`background compaction of "${entry.name}" failed: ${err.message}`, { cause: err });
       });
