@@ -117,7 +117,7 @@ export class ChunkStore {
    * Pass a `lease` to keep the chunk safe from gc until it is referenced by something live.
    */
   async put(data: Uint8Array, lease?: Lease): Promise<string> {
-    const id = chunkId(data);
+    const id = await this.idOf(data);
     lease?.hold(id);
     const dirs = new DirSync();
     await this.putMany([{ id, data }], dirs);
@@ -128,7 +128,7 @@ export class ChunkStore {
   /** Stores a chunk received from elsewhere under its announced id; rejects data that does not match. */
   async putVerified(id: string, data: Uint8Array, lease?: Lease): Promise<void> {
     assertChunkId(id);
-    const actual = chunkId(data);
+    const actual = await this.idOf(data);
     if (actual !== id) throw new ChunkMismatchError(id, actual);
     lease?.hold(id);
     const dirs = new DirSync();
@@ -315,6 +315,12 @@ export class ChunkStore {
 
   pathOf(id: string): string {
     return path.join(this.chunksDir, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  /** SHA-256 of `data`, in the HashPool when large so the caller's thread stays free. */
+  private async idOf(data: Uint8Array): Promise<string> {
+    if (data.length <= INLINE_LIMIT) return chunkId(data);
+    return (await this.pool.hash(Buffer.from(data.buffer, data.byteOffset, data.byteLength))).id;
   }
 
   /** Moves a corrupt chunk aside so it is never served again, keeping it for inspection. */
