@@ -24,6 +24,11 @@ interface Filler {
  * (none if empty). The concatenation of the yielded blocks' `data` is the input.
  */
 export async function* chunkInput(source: ChunkSourceInput, pool: HashPool): AsyncGenerator<ChunkedBlock> {
+  if (source instanceof Uint8Array && source.length <= SMALL_FILE_THRESHOLD) {
+    // Small bytes in memory: no block buffer, no copy.
+    yield wholeBlock(Buffer.from(source.buffer, source.byteOffset, source.byteLength));
+    return;
+  }
   const filler = typeof source === "string" ? await fileFiller(source) : iterableFiller(source);
   const queue: Promise<ChunkedBlock>[] = [];
   let wake: (() => void) | undefined;

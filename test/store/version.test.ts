@@ -226,3 +226,10 @@ test("a failing source rejects writeVersion and leaves nothing held", async () =
     cleanup();
   }
 });
+
+test("a forged manifest whose lengths disagree with the chunks is refused on read", async () => {
+  const real = Buffer.from("twenty bytes of data");
+  const id = await store.put(real);
+  const forged = await store.put(encodeManifest({ size: 10, chunks: [{ id, length: 10 }] }));
+  await assert.rejects(readRange(store, forged, 0, 10), InvalidManifestError);
+});
