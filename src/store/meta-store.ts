@@ -91,6 +91,9 @@ export class MetaStore {
     };
     this.docs.set(name, entry);
     doc.on("updateV2", entry.onUpdate);
+    doc.once("destroy", () => {
+      if (this.docs.get(name) === entry) this.detachDoc(name);
+    });
     if (hadState) this.append(entry, Y.encodeStateAsUpdateV2(doc));
     else this.maybeCompact(entry);
   }
