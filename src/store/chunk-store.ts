@@ -4,59 +4,16 @@
 // renamed into place, and the directory holding the new name was fsync'ed. Callers that write
 // many chunks (a whole version) defer the directory fsyncs into one DirSync and run them once
 // at the end, in parallel.
+import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { assertChunkId, chunkId } from "./chunk-id.js";
+import { DirSync, exists, fsyncDir, mkdirIfMissing, readdirOrEmpty, settledOrThrow, syncAndClose } from "./durable-fs.js";
+import { Lease } from "./lease.js";
 import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError } from "./errors.js";
 import { HashPool, INLINE_LIMIT } from "./hash-pool.js";
 import { EMPTY_MANIFEST, EMPTY_VERSION } from "./manifest.js";
-
-/** Directories whose new entries must be fsync'ed before the writes are acknowledged. */
-export class DirSync {
-  private readonly dirs = new Set<string>();
-
-  add(dir: string): void {
-    this.dirs.add(dir);
-  }
-
-  async run(): Promise<void> {
-    const dirs = [...this.dirs];
-    this.dirs.clear();
-    await Promise.all(dirs.map(fsyncDir));
-  }
-}
-
-/** A set of chunk ids protected from gc and delete until released. */
-export class Lease {
-  private readonly ids = new Set<string>();
-  private released = false;
-
-  constructor(private readonly holds: Map<string, number>) {}
-
-  hold(id: string): void {
-    if (this.released) throw new Error("lease already released: take a new lease with store.lease()");
-    if (this.ids.has(id)) return;
-    this.ids.add(id);
-    this.holds.set(id, (this.holds.get(id) ?? 0) + 1);
-  }
-
-  has(id: string): boolean {
-    return this.ids.has(id);
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    for (const id of this.ids) {
-      const n = this.holds.get(id)! - 1;
-      if (n === 0) this.holds.delete(id);
-      else this.holds.set(id, n);
-    }
-    this.ids.clear();
-  }
-}
 
 export interface GcResult {
   deleted: number;
@@ -380,77 +337,7 @@ interface StagedChunk {
   size: number;
 }
 
-/**
- * fdatasync blocks one of libuv's 4 threads until the disk answers. Letting a whole batch sync
- * at once starves the reads of the file being ingested (they queue behind the syncs), so at
- * most SYNC_SLOTS syncs are outstanding per process.
- */
-const SYNC_SLOTS = 2;
-let syncsRunning = 0;
-const syncWaiters: (() => void)[] = [];
-
-async function syncAndClose(handle: FileHandle): Promise<void> {
-  while (syncsRunning >= SYNC_SLOTS) await new Promise<void>((resolve) => syncWaiters.push(resolve));
-  syncsRunning++;
-  try {
-    await handle.datasync();
-  } finally {
-    syncsRunning--;
-    syncWaiters.shift()?.();
-    await handle.close();
-  }
-}
-
 async function discard(staged: StagedChunk): Promise<void> {
   await staged.handle.close().catch(() => {});
   await fsp.rm(staged.tmp, { force: true });
-}
-
-/**
- * Values of settled promises; if any rejected, first cleans up every fulfilled value (and
- * runs `always`), then throws the first error.
- */
-function settledOrThrow<T>(results: PromiseSettledResult<T>[], cleanup: (value: T) => unknown, always?: () => unknown): T[] {
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (!failed) return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-  for (const r of results) if (r.status === "fulfilled") void Promise.resolve(cleanup(r.value)).catch(() => {});
-  void Promise.resolve(always?.()).catch(() => {});
-  throw failed.reason;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function mkdirIfMissing(dir: string): Promise<boolean> {
-  try {
-    await fsp.mkdir(dir);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
-  }
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fsp.readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
 }

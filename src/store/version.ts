@@ -1,7 +1,9 @@
 // Versions: a file's content as chunks + a manifest. Writing streams the input through the
 // HashPool block by block; reading serves any byte range without loading the whole file.
 import { chunkId } from "./chunk-id.js";
-import { DirSync, type ChunkStore, type Lease } from "./chunk-store.js";
+import type { ChunkStore } from "./chunk-store.js";
+import { DirSync } from "./durable-fs.js";
+import type { Lease } from "./lease.js";
 import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError, InvalidManifestError } from "./errors.js";
 import { chunkInput, type ChunkSourceInput } from "./chunker.js";
 import { HashPool } from "./hash-pool.js";
