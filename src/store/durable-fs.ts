@@ -2,6 +2,7 @@
 // lookups that treat "absent" as an answer rather than an error.
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import { syncPool } from "./sync-pool.js";
 
 /** Directories whose new entries must be fsync'ed before the writes are acknowledged. */
 export class DirSync {
@@ -18,23 +19,11 @@ export class DirSync {
   }
 }
 
-/**
- * fdatasync blocks one of libuv's 4 threads until the disk answers. A whole batch syncing at
- * once would queue the reads of the file being ingested behind the syncs, so at most
- * SYNC_SLOTS syncs are outstanding per process (see docs/storage.md).
- */
-const SYNC_SLOTS = 2;
-let syncsRunning = 0;
-const syncWaiters: (() => void)[] = [];
-
+/** fdatasync (in the SyncPool's threads), then close. */
 export async function syncAndClose(handle: FileHandle): Promise<void> {
-  while (syncsRunning >= SYNC_SLOTS) await new Promise<void>((resolve) => syncWaiters.push(resolve));
-  syncsRunning++;
   try {
-    await handle.datasync();
+    await syncPool.datasync(handle.fd);
   } finally {
-    syncsRunning--;
-    syncWaiters.shift()?.();
     await handle.close();
   }
 }
