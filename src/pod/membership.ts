@@ -16,6 +16,8 @@ export interface MemberRecord {
   joinedAtMs: number;
   /** The pod's own storage limit, so placement can weigh it before it ever connects. */
   capacityBytes: number;
+  /** Placement weights from the pod's pod.toml `[affinity]` (absent: all 1). */
+  affinity?: { replicas: number; new: number; hot: number; cold: number };
 }
 
 /** The registry operations membership needs (the namespace's registry provides them). */
@@ -88,6 +90,15 @@ function parseMember(value: unknown): MemberRecord | undefined {
     v.addresses.every((a) => typeof a === "string") &&
     (v.state === "active" || v.state === "draining" || v.state === "left") &&
     typeof v.joinedAtMs === "number" &&
-    typeof v.capacityBytes === "number";
+    typeof v.capacityBytes === "number" &&
+    Number.isFinite(v.capacityBytes) &&
+    v.capacityBytes >= 0 &&
+    (v.affinity === undefined || isAffinity(v.affinity));
   return ok ? (v as unknown as MemberRecord) : undefined;
+}
+
+function isAffinity(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const a = value as Record<string, unknown>;
+  return ["replicas", "new", "hot", "cold"].every((k) => typeof a[k] === "number" && Number.isFinite(a[k]) && (a[k] as number) >= 0);
 }

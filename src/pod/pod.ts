@@ -16,7 +16,7 @@ import { HoldingsExchange } from "./holdings-exchange.js";
 import { Liveness } from "./liveness.js";
 import { createLogger, type Logger } from "./log.js";
 import { type MemberRecord, Membership } from "./membership.js";
-import { Placement, podWeight } from "./placement.js";
+import { type Affinity, type FileClass, Placement, podWeight } from "./placement.js";
 import type { LiveVersionRef, PlanInput } from "./replication-plan.js";
 import { Replicator } from "./replicator.js";
 import { UserError } from "./user-error.js";
@@ -32,6 +32,8 @@ export const CLUSTER_CONFIG_KEY = "config";
 const REPLAN_INTERVAL_MS = 1_000;
 /** How often unreferenced chunks are collected. */
 const GC_INTERVAL_MS = 30_000;
+/** A file modified this recently is placed by the pods' `new` affinity, older ones by `cold`. */
+const NEW_FILE_AGE_MS = 24 * 3600 * 1000;
 /** How long a `write_ack = "redundancy"` write waits for its replicas before failing. */
 const WRITE_ACK_TIMEOUT_MS = 120_000;
 
@@ -64,7 +66,7 @@ export class Pod {
   private clusterConfig: ClusterConfig;
   private rules: (path: string) => EffectiveRule;
   private pendingInvite: PendingInvite | undefined;
-  private placementCache: { key: string; placement: Placement } | undefined;
+  private readonly placementCache = new Map<string, Placement>();
   private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0 } };
   private timers: NodeJS.Timeout[] = [];
   private ackWaiters = new Set<() => void>();
@@ -280,6 +282,7 @@ export class Pod {
       state: current?.state ?? "active",
       joinedAtMs: current?.joinedAtMs ?? Date.now(),
       capacityBytes: this.podConfig.pod.storageLimitBytes ?? current?.capacityBytes ?? 0,
+      affinity: { ...this.podConfig.affinity },
     };
     if (JSON.stringify(current) !== JSON.stringify(record)) this.membership.put(record);
   }
@@ -379,12 +382,24 @@ export class Pod {
     return this.membership.all().filter((m) => m.role === "full" && m.state === "active" && this.liveness.isPlaceable(m.podId));
   }
 
-  private placement(): Placement {
-    const members = this.placeableMembers();
-    const pods = members.map((m) => ({ id: m.podId, weight: podWeight({ capacityBytes: this.capacityOf(m), usedBytes: 0 }) }));
-    const key = JSON.stringify(pods);
-    if (this.placementCache?.key !== key) this.placementCache = { key, placement: new Placement(pods) };
-    return this.placementCache.placement;
+  /**
+   * The placement for one class of file. Weights come from each pod's declared capacity,
+   * its affinities and how full it says it is (rounded, so ordinary writes do not move
+   * files); every pod computes the same answer from the same membership records.
+   */
+  private placement(fileClass: FileClass): Placement {
+    const pods = this.placeableMembers().map((m) => ({
+      id: m.podId,
+      weight: podWeight({ capacityBytes: this.capacityOf(m), usedBytes: this.usedBytesOf(m), affinity: placementAffinity(m) }, fileClass),
+    }));
+    const key = `${fileClass} ${JSON.stringify(pods)}`;
+    let cached = this.placementCache.get(key);
+    if (!cached) {
+      if (this.placementCache.size > 8) this.placementCache.clear();
+      cached = new Placement(pods);
+      this.placementCache.set(key, cached);
+    }
+    return cached;
   }
 
   /** Placement weighs pods by capacity; a pod without a declared limit counts as 1 TiB. */
@@ -392,8 +407,21 @@ export class Pod {
     return member.capacityBytes > 0 ? member.capacityBytes : 2 ** 40;
   }
 
+  private usedBytesOf(member: MemberRecord): number {
+    if (member.podId === this.podId) return this.chunks.usedBytes;
+    const presence = this.mesh.peer(member.podId)?.presence as { usedBytes?: unknown } | undefined;
+    return typeof presence?.usedBytes === "number" && presence.usedBytes >= 0 ? presence.usedBytes : 0;
+  }
+
+  /**
+   * New files (modified within NEW_FILE_AGE_MS) and cold ones can prefer different pods
+   * (`[affinity] new`/`cold`). "Hot" needs read statistics shared across pods, which are
+   * not collected yet, so no file is classed hot.
+   */
   targetsOf(inode: string, redundancy: number): string[] {
-    return this.placement().place(inode, redundancy);
+    const mtime = this.namespace.stat(inode)?.attr.mtimeMs ?? 0;
+    const fileClass: FileClass = Date.now() - mtime < NEW_FILE_AGE_MS ? "new" : "cold";
+    return this.placement(fileClass).place(inode, redundancy);
   }
 
   /** Every live version with the redundancy its path asks for. */
@@ -620,7 +648,6 @@ export class Pod {
   // ---- plumbing ----------------------------------------------------------------------------
 
   private changed(): void {
-    this.placementCache = undefined;
     this.replicator.trigger();
     this.wakeAckWaiters();
   }
@@ -681,4 +708,9 @@ function describeChanges(before: ClusterConfig, after: ClusterConfig): string[] 
   const b = flat(after);
   for (const key of Object.keys(b)) if (a[key] !== b[key]) changes.push(`${key}: ${a[key]} → ${b[key]}`);
   return changes;
+}
+
+function placementAffinity(member: MemberRecord): Partial<Affinity> {
+  const a = member.affinity;
+  return a ? { replicas: a.replicas, new_files: a.new, hot_files: a.hot, cold_files: a.cold } : {};
 }
