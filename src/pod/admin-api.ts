@@ -158,6 +158,8 @@ export interface ConflictsResponse {
 
 export interface ConflictDetail extends Omit<ConflictSummary, "versions"> {
   versions: ConflictVersion[];
+  /** For text files of reasonable size: `diff -u` from the shown version to each other side. */
+  diffs?: string[];
 }
 
 export interface ResolveRequest extends PathRequest {

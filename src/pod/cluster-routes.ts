@@ -7,6 +7,7 @@ import { createInvite, formatInviteUrl } from "../net/index.js";
 import type { AdminHandlers, ConflictDetail, ConflictSummary, PodInfo, PodState } from "./admin-api.js";
 import type { MemberRecord } from "./membership.js";
 import type { Pod } from "./pod.js";
+import { asText, unifiedDiff } from "./text-diff.js";
 import { UserError } from "./user-error.js";
 
 export type ClusterRoutes = Pick<
@@ -85,7 +86,11 @@ export function clusterRoutes(pod: Pod): ClusterRoutes {
       return { online: pod.isOnline, connected: pod.mesh.connections().length };
     },
     "GET /conflicts": async () => ({ conflicts: pod.namespace.conflicts().map((c) => summarize(pod, c)) }),
-    "GET /conflicts/show": async ({ path }) => detail(pod, findConflict(pod, path)),
+    "GET /conflicts/show": async ({ path }) => {
+      const shown = detail(pod, findConflict(pod, path));
+      const diffs = await textDiffs(pod, shown);
+      return diffs.length > 0 ? { ...shown, diffs } : shown;
+    },
     "POST /conflicts/resolve": async ({ path, keep, pod: which }) => {
       findConflict(pod, path);
       const choice = keep === "pod" ? { pod: member(which ?? "").podId } : keep;
@@ -102,6 +107,26 @@ export function clusterRoutes(pod: Pod): ClusterRoutes {
       return { path, kept };
     },
   };
+}
+
+/** Text sides up to this size get a unified diff in `conflicts show`. */
+const DIFF_MAX_BYTES = 256 * 1024;
+
+/** `diff -u` from the shown side to each other side, when every side is text of reasonable size. */
+async function textDiffs(pod: Pod, conflict: ConflictDetail): Promise<string[]> {
+  const sides = conflict.versions.filter((v) => v.version !== undefined && !v.deleted);
+  const shown = sides.find((v) => v.current);
+  if (!shown || sides.length < 2 || sides.some((v) => (v.size ?? Infinity) > DIFF_MAX_BYTES)) return [];
+  const label = (v: (typeof sides)[number]) => `${conflict.path} (${v.podName ?? v.pod.slice(0, 8)}, ${v.time})`;
+  try {
+    const texts = await Promise.all(sides.map(async (v) => asText(await pod.files.readRange(v.version!, 0, v.size ?? 0))));
+    if (texts.some((t) => t === undefined)) return [];
+    const shownText = texts[sides.indexOf(shown)]!;
+    return sides.filter((v) => v !== shown).map((v) => unifiedDiff(shownText, texts[sides.indexOf(v)]!, label(shown), label(v)));
+  } catch (error) {
+    pod.log.warn(`no diff for ${conflict.path}: ${(error as Error).message}`);
+    return []; // a side whose content is unreachable: the table alone still helps
+  }
 }
 
 function describePod(pod: Pod, m: MemberRecord): PodInfo {

@@ -18,6 +18,7 @@ test("npm run demo: four pods, files everywhere, a conflict shown and resolved, 
     assert.match(stdout, /beach\.raw/);
     assert.match(stdout, /notes\.conflict-[0-9a-f]{8}-\d{8}-\d{6}\.txt/, "keep-both shows the conflict copy");
     assert.match(stdout, /\/notes\.txt +content +keep-both +2/);
+    assert.match(stdout, /^ +\+- coffee \(added on the train\)$/m, "conflicts show prints a unified diff of the text sides");
     assert.match(stdout, /no conflicts/, "resolved everywhere");
     assert.ok(!readFileSync("/proc/mounts", "utf8").includes(join(cwd, "demo")), "every mount is gone");
   } finally {

@@ -32,6 +32,7 @@ export function registerConflictCommands(program: Command): void {
             [4],
           ),
           "(* = the version the file system shows now)",
+          ...(r.diffs ?? []).map((d) => `\n${d.trimEnd()}`),
         ].join("\n"),
       );
     },
