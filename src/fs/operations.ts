@@ -240,10 +240,7 @@ export class MountOperations {
     }
     await file.staged.snapshot(async (content, size, mtimeMs) => {
       const stored = (await this.takeStreamed(file, size)) ?? (await this.files.store(content));
-      await this.files.record({ path, inode: file.inode }, stored, { mtimeMs });
-      const version = stored.written.version;
-      file.acknowledged = this.files.acknowledge(version);
-      file.acknowledged.catch((err: Error) => this.log.warn(`${path}: version ${version} not acknowledged yet: ${err.message}`));
+      file.acknowledged = (await this.files.record({ path, inode: file.inode }, stored, { mtimeMs })).acknowledged;
     });
   }
 

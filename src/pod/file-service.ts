@@ -19,7 +19,7 @@ export interface FileServicePorts {
   /** Pulls a chunk from a holder, verified; throws if no holder is reachable. */
   fetchChunk(id: string): Promise<Buffer>;
   /** Persist + announce + outbox; resolves when the write is acknowledged per `write_ack`. */
-  afterLocalWrite(version: string): Promise<void>;
+  afterLocalWrite(version: string, size: number): Promise<void>;
   /** "read-only" when the cluster is frozen or a rule makes `path` read-only (→ EROFS). */
   writeMode(path: string): "ok" | "read-only";
   log: Logger;
@@ -48,6 +48,16 @@ export interface CommitOptions {
 export interface StoredVersion {
   written: WrittenVersion;
   release(): void;
+}
+
+/** A version recorded as a file's content, on its way to replicas. */
+export interface Committed {
+  written: WrittenVersion;
+  /**
+   * Settles when the pod acknowledges the write per `write_ack`. It never goes unhandled (a
+   * rejection is logged), but awaiting it still rejects.
+   */
+  acknowledged: Promise<void>;
 }
 
 export interface AttrChanges {
@@ -203,49 +213,49 @@ export class FileService {
   }
 
   /**
-   * Makes a stored version the content of a file, durably. `inode` (an open file's) wins over
-   * `path`, so a file renamed on another pod while open here still gets its new content; if
-   * that inode is gone, the content goes to `path` (recreated if needed), never lost.
+   * Makes a stored version the content of a file, durably, and hands it to the pod
+   * (`afterLocalWrite`). `inode` (an open file's) wins over `path`, so a file renamed on
+   * another pod while open here still gets its new content; if that inode is gone, the content
+   * goes to `path` (recreated if needed), never lost. The chunks stay leased until the pod has
+   * acknowledged the version: until then neither the namespace nor the outbox may protect them
+   * from gc yet.
    */
-  async record(target: string | { path: string; inode?: string }, stored: StoredVersion, options: CommitOptions = {}): Promise<void> {
+  async record(target: string | { path: string; inode?: string }, stored: StoredVersion, options: CommitOptions = {}): Promise<Committed> {
     const { path, inode } = typeof target === "string" ? { path: target, inode: undefined } : target;
+    const { version, size } = stored.written;
     try {
-      const content = { version: stored.written.version, size: stored.written.size };
       const attr: Partial<Attr> = { mtimeMs: options.mtimeMs ?? Date.now(), ctimeMs: Date.now() };
       await this.mutate(path, () => {
         // Not inside namespace.batch(): a commit reads the resolved view, which batch defers,
         // so the setattr would write back the head from before the write.
         const existing = inode !== undefined && this.namespace.stat(inode) ? inode : this.namespace.lookup(path) ? path : undefined;
         if (existing === undefined) {
-          this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, content);
+          this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, { version, size });
         } else {
-          this.namespace.write(existing, content);
+          this.namespace.write(existing, { version, size });
           this.namespace.setattr(existing, attr);
         }
       });
-    } finally {
-      stored.release(); // from here the namespace references the version, which keeps gc away
+    } catch (err) {
+      stored.release();
+      throw err;
     }
+    const acknowledged = this.ports.afterLocalWrite(version, size).finally(() => stored.release());
+    acknowledged.catch((err: Error) => this.ports.log.warn(`${path}: version ${version} is saved here but not acknowledged yet: ${err.message}`));
+    return { written: stored.written, acknowledged };
   }
 
-  /** `store` + `record`. Does not wait for replication: see `acknowledge`. */
-  async commit(path: string, source: VersionSource, options: CommitOptions = {}): Promise<WrittenVersion> {
-    this.assertWritable(path);
-    const stored = await this.store(source);
-    await this.record(path, stored, options);
-    return stored.written;
+  /** `store` + `record`. Does not wait for replication: await `acknowledged` for that. */
+  async commit(target: string | { path: string; inode?: string }, source: VersionSource, options: CommitOptions = {}): Promise<Committed> {
+    this.assertWritable(typeof target === "string" ? target : target.path);
+    return this.record(target, await this.store(source), options);
   }
 
-  /** Waits until `version` is acknowledged per the cluster's `write_ack`. */
-  acknowledge(version: string): Promise<void> {
-    return this.ports.afterLocalWrite(version);
-  }
-
-  /** `commit` then `acknowledge`: the CLI's put. */
+  /** `commit`, resolving once the write is acknowledged per `write_ack`: the CLI's put. */
   async writeFile(path: string, source: VersionSource, options: CommitOptions = {}): Promise<WrittenVersion> {
-    const written = await this.commit(path, source, options);
-    await this.acknowledge(written.version);
-    return written;
+    const committed = await this.commit(path, source, options);
+    await committed.acknowledged;
+    return committed.written;
   }
 
   async statfs(): Promise<FsStats> {

@@ -1,31 +1,48 @@
-// A pod-like process serving one FUSE mount for the fs tests and bench: builds the file
-// service over real stores in a temp data dir and mounts it. The test drives it from another
-// process (FUSE ops are served on this process's JS thread, which must never block).
-// argv: <dataDir> <mountpoint> [readOnlyPrefix]   prints "READY" once mounted; SIGTERM unmounts;
-// SIGUSR1 rewrites /remote.txt as another pod would; SIGUSR2 toggles a cluster-wide freeze (every write answers EROFS), paths under
-// readOnlyPrefix/ are read-only as by a rule.
+// A real pod process serving its FUSE mount, for the fs tests and bench: the first start
+// initialises a one-pod cluster in <dataDir> (a rule makes /ro/*.txt read-only), then it is
+// Pod.open + start + podFileService + mountPod, as `wormhole start` does. The test drives
+// the mount from its own process: FUSE ops are served on this process's JS thread.
+// argv: <dataDir> <mountpoint>. Prints "READY" once mounted. SIGTERM: unmount and stop.
+// Test hooks: SIGUSR1 rewrites /remote.txt as another pod would (same size and mtime,
+// reversed bytes), SIGUSR2 toggles a freeze (every write EROFS, as the read-only reaction).
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Readable } from "node:stream";
-import { createLogger } from "../../src/pod/log.js";
-import { mountFileService } from "../../src/fs/index.js";
-import { openPodFiles } from "./pod-files.js";
+import { Pod } from "../../src/pod/pod.js";
+import { initPod } from "../../src/pod/setup.js";
+import { FileService } from "../../src/pod/file-service.js";
+import { mountPod } from "../../src/fs/index.js";
 
-const [dataDir, mountpoint, readOnlyPrefix] = process.argv.slice(2);
-if (!dataDir || !mountpoint) throw new Error("usage: mount-child <dataDir> <mountpoint> [readOnlyPrefix]");
-const log = createLogger("mount-child");
+const [dataDir, mountpoint] = process.argv.slice(2);
+if (!dataDir || !mountpoint) throw new Error("usage: mount-child <dataDir> <mountpoint>");
+
+if (!existsSync(join(dataDir, "identity.key"))) {
+  const clusterFile = `${dataDir}.wormhole.toml`;
+  writeFileSync(clusterFile, `[cluster]\nname = "fs-test"\nredundancy = 1\n\n[[rules]]\npath = "/ro/*.txt"\nreadonly = true\n`);
+  initPod({ dataDir, role: "full", cluster: "fs-test", listen: "127.0.0.1:0", mount: mountpoint, clusterConfigFile: clusterFile });
+}
+const pod = await Pod.open({ dataDir });
+await pod.start();
 let frozen = false;
+const files = new FileService(
+  pod.namespace,
+  pod.chunks,
+  pod.meta,
+  {
+    fetchChunk: (id) => pod.fetchChunk(id),
+    afterLocalWrite: (version, size) => pod.afterLocalWrite(version, size),
+    writeMode: (path) => (frozen ? "read-only" : pod.writeMode(path)),
+    log: pod.log,
+  },
+  { pool: pod.pool, dataDir: pod.layout.root },
+);
+const mounted = (await mountPod(pod, files))!;
+process.stdout.write("READY\n");
+
 process.on("SIGUSR2", () => {
   frozen = !frozen;
   process.stdout.write(frozen ? "FROZEN\n" : "THAWED\n");
 });
-const { files, close } = await openPodFiles(dataDir, {
-  writeMode: (path) => (frozen || (readOnlyPrefix && path.startsWith(readOnlyPrefix + "/")) ? "read-only" : "ok"),
-  log,
-});
-const mounted = await mountFileService(files, { mountpoint, stagingDir: join(dataDir, "staging"), log, autoCache: process.env.WORMHOLE_AUTO_CACHE !== "0", attrTimeoutSec: Number(process.env.WORMHOLE_ATTR_TIMEOUT ?? 0) });
-process.stdout.write("READY\n");
-// SIGUSR1: a write "from another pod" to /remote.txt: reversed content, same size, same mtime
-// (the case the kernel page cache could miss).
 process.on("SIGUSR1", () => {
   (async () => {
     const entry = files.stat("/remote.txt");
@@ -38,13 +55,13 @@ let stopping = false;
 process.on("SIGTERM", () => {
   if (stopping) return;
   stopping = true;
-  mounted
-    .unmount()
-    .then(close)
-    .then(
+  (async () => {
+    await mounted.unmount();
+    await pod.stop();
+  })().then(
     () => process.exit(0),
-    (err) => {
-      log.error(String(err));
+    (err: Error) => {
+      pod.log.error(`stop failed: ${err.stack}`);
       process.exit(1);
     },
   );

@@ -24,13 +24,12 @@ export interface MountedPod {
   dispose(): Promise<void>;
 }
 
-export async function startMountedPod(options: { root?: string; mountpoint?: string; readOnlyPrefix?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MountedPod> {
+export async function startMountedPod(options: { root?: string; mountpoint?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MountedPod> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), "wormhole-fs-")));
   const data = join(root, "data");
   const mnt = options.mountpoint ?? join(root, "mnt");
-  await mkdir(data, { recursive: true });
   await mkdir(mnt, { recursive: true }).catch(() => {}); // a stale mount answers ENOTCONN/EEXIST here
-  const args = [CHILD, data, mnt, ...(options.readOnlyPrefix ? [options.readOnlyPrefix] : [])];
+  const args = [CHILD, data, mnt];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));

@@ -1,0 +1,20 @@
+// The FileService of a running Pod: the daemon's ports (chunk pulls, write acknowledgement,
+// read-only rules and reactions) plugged into the file operations. `start` builds one and
+// hands it to the mount (src/fs mountPod) and to the admin file routes (fileRoutes).
+import { FileService } from "./file-service.js";
+import type { Pod } from "./pod.js";
+
+export function podFileService(pod: Pod): FileService {
+  return new FileService(
+    pod.namespace,
+    pod.chunks,
+    pod.meta,
+    {
+      fetchChunk: (id) => pod.fetchChunk(id),
+      afterLocalWrite: (version, size) => pod.afterLocalWrite(version, size),
+      writeMode: (path) => pod.writeMode(path),
+      log: pod.log,
+    },
+    { pool: pod.pool, dataDir: pod.layout.root },
+  );
+}
