@@ -1,8 +1,8 @@
 // Throughput of a pod's FUSE mount vs the pod's own disk: sequential write and read of one
 // big file, creating and stat-ing many empty files. The mount is served by a child process
-// (dist/test/helpers/mount-child.js), so this process can measure freely.
+// (dist/test/helpers/mount-child.js: a real one-pod cluster), so this process can measure
+// freely.
 // Usage: node bench/fs.mjs [--smoke]   (last stdout line: one JSON object)
-// Env: WORMHOLE_ATTR_TIMEOUT / WORMHOLE_AUTO_CACHE change the mount's kernel caching.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
@@ -25,7 +25,8 @@ const CHILD = new URL("../dist/test/helpers/mount-child.js", import.meta.url).pa
 const root = await fs.mkdtemp(join(tmpdir(), "wormhole-bench-fs-"));
 const data = join(root, "data");
 const mnt = join(root, "mnt");
-const disk = join(data, "disk-baseline");
+/** Beside the data directory, on the same disk (initPod wants the data directory to itself). */
+const disk = join(root, "disk-baseline");
 await fs.mkdir(mnt, { recursive: true });
 await fs.mkdir(disk, { recursive: true });
 
