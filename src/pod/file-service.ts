@@ -106,7 +106,7 @@ export class FileService {
 
   stat(path: string): Entry {
     const entry = this.namespace.lookup(path);
-    if (!entry) throw new FileError("ENOENT", `${path}: no such file or directory`);
+    if (!entry) throw notFound(path);
     return entry;
   }
 
@@ -295,6 +295,20 @@ export class FileService {
     }
     this.chunks.putVerified(id, data).catch((err: Error) => this.ports.log.warn(`could not cache pulled chunk ${id}: ${err.message}`));
     return data;
+  }
+}
+
+/**
+ * ENOENT without a stack trace: every create starts with a lookup that misses, so this is a
+ * hot path, and capturing the stack was ~1% of a create.
+ */
+function notFound(path: string): FileError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new FileError("ENOENT", `${path}: no such file or directory`);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

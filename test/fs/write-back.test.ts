@@ -72,7 +72,7 @@ describe("StagedFile", () => {
     const original = randomBytes(3 * 1024 * 1024 + 17);
     const { version } = await writeVersion(store, Readable.from([original]));
     const base = await VersionReader.open(store, version);
-    const staged = StagedFile.in(dir, base, 1000);
+    const staged = new StagedFile(dir, base, 1000);
     const model = Buffer.from(original);
 
     await staged.write(Buffer.from("hello"), 10);
@@ -98,7 +98,7 @@ describe("StagedFile", () => {
 
   it("creates no staging file for a file that is never written", async () => {
     const dir = await tempDir();
-    const staged = StagedFile.in(dir, undefined, 0);
+    const staged = new StagedFile(dir, undefined, 0);
     const out = Buffer.alloc(4);
     assert.equal(await staged.read(out, 0, 4), 0);
     await staged.close();
