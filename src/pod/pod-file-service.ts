@@ -1,10 +1,11 @@
 // The FileService of a running Pod: the daemon's ports (chunk pulls, write acknowledgement,
 // read-only rules and reactions) plugged into the file operations. `start` builds one and
 // hands it to the mount (src/fs mountPod) and to the admin file routes (fileRoutes).
-import { FileService } from "./file-service.js";
+import { FileService, type FileServicePorts } from "./file-service.js";
 import type { Pod } from "./pod.js";
 
-export function podFileService(pod: Pod): FileService {
+/** `overrides` replaces ports (tests freeze the cluster through `writeMode`). */
+export function podFileService(pod: Pod, overrides: Partial<FileServicePorts> = {}): FileService {
   return new FileService(
     pod.namespace,
     pod.chunks,
@@ -14,6 +15,7 @@ export function podFileService(pod: Pod): FileService {
       afterLocalWrite: (version, size) => pod.afterLocalWrite(version, size),
       writeMode: (path) => pod.writeMode(path),
       log: pod.log,
+      ...overrides,
     },
     { pool: pod.pool, dataDir: pod.layout.root },
   );

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { Pod } from "../../src/pod/pod.js";
 import { initPod } from "../../src/pod/setup.js";
-import { FileService } from "../../src/pod/file-service.js";
+import { podFileService } from "../../src/pod/pod-file-service.js";
 import { mountPod } from "../../src/fs/index.js";
 
 const [dataDir, mountpoint] = process.argv.slice(2);
@@ -24,18 +24,7 @@ if (!existsSync(join(dataDir, "identity.key"))) {
 const pod = await Pod.open({ dataDir });
 await pod.start();
 let frozen = false;
-const files = new FileService(
-  pod.namespace,
-  pod.chunks,
-  pod.meta,
-  {
-    fetchChunk: (id) => pod.fetchChunk(id),
-    afterLocalWrite: (version, size) => pod.afterLocalWrite(version, size),
-    writeMode: (path) => (frozen ? "read-only" : pod.writeMode(path)),
-    log: pod.log,
-  },
-  { pool: pod.pool, dataDir: pod.layout.root },
-);
+const files = podFileService(pod, { writeMode: (path) => (frozen ? "read-only" : pod.writeMode(path)) });
 const mounted = (await mountPod(pod, files))!;
 process.stdout.write("READY\n");
 
