@@ -164,6 +164,7 @@ export class MountOperations {
   async write(fd: number, data: Buffer, length: number, position: number): Promise<number> {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    this.files.assertFits(handle.file.path, Math.max(handle.file.staged.size, position + length), length);
     const bytes = data.subarray(0, length);
     const fed = this.feed(handle.file, bytes, position);
     const written = await handle.file.staged.write(bytes, position);
@@ -175,6 +176,7 @@ export class MountOperations {
     const entry = this.entry(path);
     if (entry.kind === "dir") throw new FsError("EISDIR", `${path}: is a directory`);
     this.files.assertWritable(path);
+    this.files.assertFits(path, size, 0); // a hole costs no storage (zero chunks dedupe)
     await this.open.withFile(entry, async (file, temporary) => {
       file.feed?.abort("truncate");
       await file.staged.truncate(size);
@@ -186,6 +188,7 @@ export class MountOperations {
   async ftruncate(fd: number, size: number): Promise<void> {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    this.files.assertFits(handle.file.path, size, 0);
     handle.file.feed?.abort("truncate");
     await handle.file.staged.truncate(size);
   }

@@ -3,7 +3,7 @@
 // EROFS checked first, metadata made durable (MetaStore.flush) before an operation is
 // acknowledged, content chunked off the main thread, chunks missing locally pulled from a
 // holder through the daemon's `fetchChunk` and kept in the store as cache.
-import { statfs as statfsAsync } from "node:fs/promises";
+import { stat, statfs as statfsAsync } from "node:fs/promises";
 import type { Logger } from "./log.js";
 import type { Attr, Entry, Namespace } from "../crdt/index.js";
 import { EMPTY_VERSION, VersionReader, writeVersion, type ChunkStore, type HashPool, type MetaStore, type VersionSource, type WrittenVersion } from "../store/index.js";
@@ -22,6 +22,10 @@ export interface FileServicePorts {
   afterLocalWrite(version: string, size: number): Promise<void>;
   /** "read-only" when the cluster is frozen or a rule makes `path` read-only (→ EROFS). */
   writeMode(path: string): "ok" | "read-only";
+  /** The largest file allowed at `path` (the cluster's max_size), null for none (→ EFBIG). */
+  maxFileSize?(path: string): number | null;
+  /** Bytes this pod may still store (storage_limit minus what it holds), null for no limit (→ ENOSPC). */
+  spaceLeft?(): number | null;
   log: Logger;
 }
 
@@ -169,6 +173,21 @@ export class FileService {
     await this.mutate(path, () => this.namespace.setattr(path, attr));
   }
 
+  /**
+   * Throws EFBIG when a file at `path` would grow to `size`, ENOSPC when `adding` more bytes
+   * do not fit in the pod's storage limit.
+   */
+  assertFits(path: string, size: number, adding: number): void {
+    const max = this.ports.maxFileSize?.(path) ?? null;
+    if (max !== null && size > max) {
+      throw new FileError("EFBIG", `${path}: ${size} bytes is over the cluster's max_size of ${max} bytes`);
+    }
+    const left = this.ports.spaceLeft?.() ?? null;
+    if (left !== null && adding > left) {
+      throw new FileError("ENOSPC", `${path}: this pod's storage_limit is reached (${left} bytes left): free space or raise the limit in pod.toml`);
+    }
+  }
+
   /** Throws EROFS when `path` may not be written now (frozen cluster, read-only rule). */
   assertWritable(path: string): void {
     if (this.ports.writeMode(path) === "read-only") {
@@ -223,31 +242,45 @@ export class FileService {
   async record(target: string | { path: string; inode?: string }, stored: StoredVersion, options: CommitOptions = {}): Promise<Committed> {
     const { path, inode } = typeof target === "string" ? { path: target, inode: undefined } : target;
     const { version, size } = stored.written;
+    let referenced = false;
+    let failure: unknown;
     try {
+      this.assertWritable(path);
+      this.assertFits(path, size, 0);
       const attr: Partial<Attr> = { mtimeMs: options.mtimeMs ?? Date.now(), ctimeMs: Date.now() };
-      await this.mutate(path, () => {
-        // Not inside namespace.batch(): a commit reads the resolved view, which batch defers,
-        // so the setattr would write back the head from before the write.
-        const existing = inode !== undefined && this.namespace.stat(inode) ? inode : this.namespace.lookup(path) ? path : undefined;
-        if (existing === undefined) {
-          this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, { version, size });
-        } else {
-          this.namespace.write(existing, { version, size });
-          this.namespace.setattr(existing, attr);
-        }
-      });
+      // Not inside namespace.batch(): a commit reads the resolved view, which batch defers.
+      // The attributes go first, so that once the version is referenced nothing can fail
+      // before the pod hears of it (a referenced version nobody announces reads as lost).
+      const existing = inode !== undefined && this.namespace.stat(inode) ? inode : this.namespace.lookup(path) ? path : undefined;
+      if (existing === undefined) {
+        this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, { version, size });
+      } else {
+        this.namespace.setattr(existing, attr);
+        this.namespace.write(existing, { version, size });
+      }
+      referenced = true;
+      await this.meta.flush();
     } catch (err) {
-      stored.release();
-      throw err;
+      if (!referenced) {
+        stored.release();
+        throw err;
+      }
+      failure = err; // referenced but not durable: still hand it to the pod, then report
     }
     const acknowledged = this.ports.afterLocalWrite(version, size).finally(() => stored.release());
     acknowledged.catch((err: Error) => this.ports.log.warn(`${path}: version ${version} is saved here but not acknowledged yet: ${err.message}`));
+    if (failure !== undefined) throw failure;
     return { written: stored.written, acknowledged };
   }
 
   /** `store` + `record`. Does not wait for replication: await `acknowledged` for that. */
   async commit(target: string | { path: string; inode?: string }, source: VersionSource, options: CommitOptions = {}): Promise<Committed> {
-    this.assertWritable(typeof target === "string" ? target : target.path);
+    const path = typeof target === "string" ? target : target.path;
+    this.assertWritable(path);
+    if (typeof source === "string") {
+      const size = (await stat(source)).size;
+      this.assertFits(path, size, size);
+    }
     return this.record(target, await this.store(source), options);
   }
 
@@ -260,11 +293,15 @@ export class FileService {
 
   async statfs(): Promise<FsStats> {
     const disk = await statfsAsync(this.options.dataDir);
+    // With a storage_limit, report the pod's share: `df` on the mount then shows what fits.
+    const left = this.ports.spaceLeft?.() ?? null;
+    const limit = left === null ? null : left + this.chunks.usedBytes;
+    const cap = (bytes: number) => (left === null ? bytes : Math.min(bytes, left));
     return {
       blockSize: disk.bsize,
-      totalBytes: disk.blocks * disk.bsize,
-      freeBytes: disk.bfree * disk.bsize,
-      availableBytes: disk.bavail * disk.bsize,
+      totalBytes: limit === null ? disk.blocks * disk.bsize : Math.min(limit, disk.blocks * disk.bsize),
+      freeBytes: cap(disk.bfree * disk.bsize),
+      availableBytes: cap(disk.bavail * disk.bsize),
       files: disk.files,
       freeFiles: disk.ffree,
       nameMax: 255,

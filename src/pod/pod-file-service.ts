@@ -14,6 +14,11 @@ export function podFileService(pod: Pod, overrides: Partial<FileServicePorts> = 
       fetchChunk: (id) => pod.fetchChunk(id),
       afterLocalWrite: (version, size) => pod.afterLocalWrite(version, size),
       writeMode: (path) => pod.writeMode(path),
+      maxFileSize: () => pod.config.cluster.maxSizeBytes,
+      spaceLeft: () => {
+        const limit = pod.podConfig.pod.storageLimitBytes;
+        return limit === null ? null : Math.max(0, limit - pod.chunks.usedBytes);
+      },
       log: pod.log,
       ...overrides,
     },

@@ -255,6 +255,18 @@ describe("a mounted pod", () => {
     assert.equal((await fs.stat(f)).size, before.size);
   });
 
+  it("answers EFBIG past the cluster's max_size (100 MiB in this cluster)", async () => {
+    const h = await fs.open(pod.at("huge.bin"), "w");
+    try {
+      await h.write(Buffer.from("ok"), 0, 2, 100 * MiB - 2);
+      assert.equal(await errorCode(h.write(Buffer.from("no"), 0, 2, 100 * MiB)), "EFBIG");
+      assert.equal(await errorCode(h.truncate(100 * MiB + 1)), "EFBIG");
+    } finally {
+      await h.close();
+    }
+    assert.equal((await fs.stat(pod.at("huge.bin"))).size, 100 * MiB);
+  });
+
   it("refuses hard links with EPERM", async () => {
     await fs.writeFile(pod.at("solo.txt"), "x");
     assert.equal(await errorCode(fs.link(pod.at("solo.txt"), pod.at("solo2.txt"))), "EPERM");

@@ -1,5 +1,5 @@
 // A real pod process serving its FUSE mount, for the fs tests and bench: the first start
-// initialises a one-pod cluster in <dataDir> (a rule makes /ro/*.txt read-only), then it is
+// initialises a one-pod cluster in <dataDir> (max_size 100 MiB; a rule makes /ro/*.txt read-only), then it is
 // Pod.open + start + podFileService + mountPod, as `wormhole start` does. The test drives
 // the mount from its own process: FUSE ops are served on this process's JS thread.
 // argv: <dataDir> <mountpoint>. Prints "READY" once mounted. SIGTERM: unmount and stop.
@@ -18,7 +18,7 @@ if (!dataDir || !mountpoint) throw new Error("usage: mount-child <dataDir> <moun
 
 if (!existsSync(join(dataDir, "identity.key"))) {
   const clusterFile = `${dataDir}.wormhole.toml`;
-  writeFileSync(clusterFile, `[cluster]\nname = "fs-test"\nredundancy = 1\n\n[[rules]]\npath = "/ro/*.txt"\nreadonly = true\n`);
+  writeFileSync(clusterFile, `[cluster]\nname = "fs-test"\nredundancy = 1\nmax_size = "100MiB"\n\n[[rules]]\npath = "/ro/*.txt"\nreadonly = true\n`);
   initPod({ dataDir, role: "full", cluster: "fs-test", listen: "127.0.0.1:0", mount: mountpoint, clusterConfigFile: clusterFile });
 }
 const pod = await Pod.open({ dataDir });
