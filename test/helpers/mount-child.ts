@@ -1,6 +1,10 @@
 // A real pod process serving its FUSE mount, for the fs tests and bench: the first start
 // initialises a one-pod cluster in <dataDir> (max_size 100 MiB; a rule makes /ro/*.txt read-only), then it is
-// Pod.open + start + podFileService + mountPod, as `wormhole start` does. The test drives
+// Pod.open + start + podFileService + mountPod, as `wormhole start` does. Its failure
+// reactions are all "continue": a version is referenced by the namespace a few ms before the
+// pod announces holding it, and a health pass in that window would otherwise turn the whole
+// mount read-only for a second (reported to the pod's owner); read-only is tested here
+// through a rule and the freeze hook instead. The test drives
 // the mount from its own process: FUSE ops are served on this process's JS thread.
 // argv: <dataDir> <mountpoint>. Prints "READY" once mounted. SIGTERM: unmount and stop.
 // Test hooks: SIGUSR1 rewrites /remote.txt as another pod would (same size and mtime,
@@ -18,7 +22,7 @@ if (!dataDir || !mountpoint) throw new Error("usage: mount-child <dataDir> <moun
 
 if (!existsSync(join(dataDir, "identity.key"))) {
   const clusterFile = `${dataDir}.wormhole.toml`;
-  writeFileSync(clusterFile, `[cluster]\nname = "fs-test"\nredundancy = 1\nmax_size = "100MiB"\n\n[[rules]]\npath = "/ro/*.txt"\nreadonly = true\n`);
+  writeFileSync(clusterFile, `[cluster]\nname = "fs-test"\nredundancy = 1\nmax_size = "100MiB"\n\n[failure]\ndegraded = "continue"\nat_risk = "continue"\nunavailable = "continue"\n\n[[rules]]\npath = "/ro/*.txt"\nreadonly = true\n`);
   initPod({ dataDir, role: "full", cluster: "fs-test", listen: "127.0.0.1:0", mount: mountpoint, clusterConfigFile: clusterFile });
 }
 const pod = await Pod.open({ dataDir });
