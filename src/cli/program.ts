@@ -2,6 +2,7 @@
 //   exit 0: done; exit 1: it failed (`error: ...` and `  help: ...` on stderr);
 //   exit 2: the command line itself was wrong (unknown option, missing argument).
 import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/index.js";
 import { UserError } from "../pod/user-error.js";
 import { registerClusterCommands } from "./commands/cluster.js";
 import { registerConfigCommands } from "./commands/config.js";
@@ -46,6 +47,10 @@ function reportError(err: unknown): number {
   if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : EXIT_USAGE; // commander already printed it
   if (err instanceof UserError) {
     process.stderr.write(`error: ${err.message}\n  help: ${err.hint}\n`);
+    return EXIT_FAILURE;
+  }
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`); // already rustc-style: file, line, key, expected, help
     return EXIT_FAILURE;
   }
   const message = err instanceof Error ? err.message : String(err);

@@ -38,7 +38,7 @@ export class MountOperations {
     const entry = this.entry(path);
     const file = await this.open.fileOf(entry.inode);
     const stat = toStat(entry, file);
-    if (entry.kind === "file" && !file) stat.mtime = this.cacheGuard.mtime(entry.inode, entry.version, entry.size, entry.attr.mtimeMs);
+    if (entry.kind === "file" && !file) stat.mtime = this.cacheGuard.mtime(path, entry.version, entry.size, entry.attr.mtimeMs);
     return stat;
   }
 

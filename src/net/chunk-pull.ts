@@ -14,12 +14,13 @@
  * Integrity: the SHA-256 of the bytes must equal the id; a mismatch is logged as the holder
  * misbehaving and the next holder is tried.
  */
-import { createHash } from "node:crypto";
+import { webcrypto } from "node:crypto";
 import type { PeerConnection } from "./connection.js";
 import { ProtocolError, expectProtocol } from "./errors.js";
 import { Channel, MAX_CHUNK_BYTES } from "./frame.js";
 import type { Mesh } from "./mesh.js";
 import { PendingRequests } from "./pending.js";
+import { PerPeerLimit } from "./serve-limit.js";
 import type { PodId } from "./types.js";
 import { WireReader, WireWriter, clipUtf8 } from "./wire.js";
 
@@ -59,15 +60,16 @@ export class ChunkPull {
   private readonly o: Required<Omit<ChunkPullOptions, "provider">> & { provider?: ChunkProvider };
   private readonly pending = new PendingRequests<Buffer>();
   private readonly slots = new Map<PodId, Slots>();
-  private readonly served = new Map<PodId, number>();
+  private readonly served: PerPeerLimit;
 
   constructor(private readonly mesh: Mesh, options: ChunkPullOptions = {}) {
     this.o = { maxInFlightPerPeer: 8, maxServedPerPeer: 64, requestTimeoutMs: 30_000, ...options };
+    this.served = new PerPeerLimit(this.o.maxServedPerPeer, "chunk requests");
     mesh.useChannel(Channel.Chunk, {
       onFrame: (peer, payload) => this.onFrame(peer, payload),
       onPeerDown: (peer) => {
         this.pending.failPeer(peer.podId, new Error(`holder ${peer.podId} disconnected`));
-        this.served.delete(peer.podId);
+        this.served.forget(peer.podId);
       },
     });
   }
@@ -97,7 +99,8 @@ export class ChunkPull {
   /** Pulls many chunks at once, spreading them over their holders; results in the order of `ids`. */
   async pullMany(ids: readonly ChunkId[], holdersOf: (id: ChunkId) => readonly PodId[]): Promise<Buffer[]> {
     const distinctHolders = new Set(ids.flatMap((id) => holdersOf(id)));
-    const windowSize = Math.max(1, this.o.maxInFlightPerPeer * distinctHolders.size);
+    // Twice the request slots, so that chunks being verified do not leave slots idle.
+    const windowSize = Math.max(1, 2 * this.o.maxInFlightPerPeer * distinctHolders.size);
     const results = new Array<Buffer>(ids.length);
     let next = 0;
     const worker = async () => {
@@ -111,6 +114,18 @@ export class ChunkPull {
   }
 
   private async pullFrom(holder: PodId, id: ChunkId): Promise<Buffer> {
+    const data = await this.request(holder, id);
+    // WebCrypto hashes on the libuv thread pool, outside the request slot: verification
+    // overlaps with receiving the next chunks and leaves the main thread free.
+    if (Buffer.from(await webcrypto.subtle.digest("SHA-256", data)).toString("hex") !== id) {
+      this.mesh.log("warn", `holder ${holder} sent bytes that do not match chunk ${id}: discarded (its copy may be corrupt)`);
+      throw new Error("sent bytes that do not match the chunk id");
+    }
+    return data;
+  }
+
+  /** One request/reply with `holder`, holding one of its in-flight slots meanwhile. */
+  private async request(holder: PodId, id: ChunkId): Promise<Buffer> {
     const slots = this.slots.get(holder) ?? new Slots();
     this.slots.set(holder, slots);
     if (slots.inFlight >= this.o.maxInFlightPerPeer) await new Promise<void>((resolve) => slots.waiting.push(resolve));
@@ -120,12 +135,7 @@ export class ChunkPull {
       if (!peer) throw new Error("disconnected");
       const { id: requestId, reply } = this.pending.open(holder, this.o.requestTimeoutMs, `chunk request ${id.slice(0, 12)}`);
       peer.send(Channel.Chunk, new WireWriter().u8(Message.Request).u32(requestId).bytes(Buffer.from(id, "hex")).finish());
-      const data = await reply;
-      if (createHash("sha256").update(data).digest("hex") !== id) {
-        this.mesh.log("warn", `holder ${holder} sent bytes that do not match chunk ${id}: discarded (its copy may be corrupt)`);
-        throw new Error("sent bytes that do not match the chunk id");
-      }
-      return data;
+      return await reply;
     } finally {
       slots.inFlight--;
       slots.waiting.shift()?.();
@@ -163,23 +173,19 @@ export class ChunkPull {
   }
 
   private async serve(peer: PeerConnection, requestId: number, id: ChunkId): Promise<void> {
-    const count = (this.served.get(peer.podId) ?? 0) + 1;
-    expectProtocol(count <= this.o.maxServedPerPeer, `more than ${this.o.maxServedPerPeer} concurrent chunk requests`);
-    this.served.set(peer.podId, count);
-    let reply: Buffer;
+    this.served.enter(peer.podId);
+    let reply: Buffer | Buffer[];
     try {
       const data = this.o.provider ? await this.o.provider(id) : undefined;
       if (!data) reply = new WireWriter().u8(Message.Missing).u32(requestId).finish();
       else if (data.length > MAX_CHUNK_BYTES) throw new Error(`chunk is ${data.length} bytes, above the ${MAX_CHUNK_BYTES} limit`);
-      else reply = Buffer.concat([new WireWriter().u8(Message.Data).u32(requestId).finish(), data]);
+      else reply = [new WireWriter().u8(Message.Data).u32(requestId).finish(), data];
     } catch (err) {
       const reason = (err as Error)?.message ?? String(err);
       this.mesh.log("warn", `serving chunk ${id} to ${peer.podId} failed: ${reason}`);
       reply = new WireWriter().u8(Message.Failed).u32(requestId).string(clipUtf8(reason, MAX_REASON), MAX_REASON).finish();
     } finally {
-      const left = (this.served.get(peer.podId) ?? 1) - 1;
-      if (left > 0) this.served.set(peer.podId, left);
-      else this.served.delete(peer.podId);
+      this.served.leave(peer.podId);
     }
     peer.send(Channel.Chunk, reply);
   }

@@ -5,7 +5,10 @@
  * data to an unauthenticated socket.
  */
 import WebSocket from "ws";
-import { Channel, encodeFrame } from "./frame.js";
+import { Channel, MAX_PAYLOAD, encodeFrame } from "./frame.js";
+
+/** Bodies at least this big are sent as their own fragment instead of being copied into the frame. */
+const FRAGMENT_THRESHOLD = 64 * 1024;
 import type { PodId, Role } from "./types.js";
 
 export interface PeerInfo {
@@ -26,6 +29,7 @@ export class PeerConnection implements PeerInfo {
   /** The peer's last presence state (opaque JSON set by its pod). */
   presence: unknown = undefined;
   private alive = true;
+  private lastBuffered = 0;
   private readonly keepalive: NodeJS.Timeout;
 
   constructor(
@@ -39,14 +43,24 @@ export class PeerConnection implements PeerInfo {
     this.publicKey = info.publicKey;
     this.address = info.address;
     this.dialler = info.dialler;
-    socket.on("pong", () => (this.alive = true));
-    // A pulled cable sends no FIN: only a missing pong reveals it, within one or two intervals.
+    socket.on("pong", () => this.touch());
+    // A pulled cable sends no FIN: only silence reveals it, within one or two intervals. On a
+    // slow link a pong can queue behind megabytes of chunk data, so any frame received, or our
+    // own send queue draining, also proves the link is alive.
     this.keepalive = setInterval(() => {
-      if (!this.alive) return onDead(`no keepalive answer within ${keepaliveMs} ms`);
+      const buffered = socket.bufferedAmount;
+      const draining = buffered > 0 && buffered < this.lastBuffered;
+      this.lastBuffered = buffered;
+      if (!this.alive && !draining) return onDead(`no keepalive answer within ${keepaliveMs} ms`);
       this.alive = false;
       if (socket.readyState === WebSocket.OPEN) socket.ping();
     }, keepaliveMs);
     this.keepalive.unref();
+  }
+
+  /** Evidence the peer is alive (a pong or any frame from it). */
+  touch(): void {
+    this.alive = true;
   }
 
   get open(): boolean {
@@ -59,9 +73,20 @@ export class PeerConnection implements PeerInfo {
   }
 
   /** Sends one frame; false when the link is already closing (the caller treats it as a lost peer). */
-  send(channel: Exclude<Channel, Channel.Handshake>, payload: Uint8Array): boolean {
+  send(channel: Exclude<Channel, Channel.Handshake>, payload: Uint8Array | readonly Uint8Array[]): boolean {
     if (!this.open) return false;
-    this.socket.send(encodeFrame(channel, payload));
+    const last = Array.isArray(payload) ? payload[payload.length - 1] : undefined;
+    if (last && last.length >= FRAGMENT_THRESHOLD) {
+      // Big body (a chunk): send the channel byte and headers as a first WebSocket fragment and
+      // the body as the final one, so the body is never copied into a new frame buffer. Both
+      // sends happen in this tick, so no other message can come between the fragments.
+      const head = encodeFrame(channel, payload.slice(0, -1));
+      if (head.length - 1 + last.length > MAX_PAYLOAD[channel]) throw new RangeError(`${Channel[channel]} payload exceeds its limit of ${MAX_PAYLOAD[channel]}`);
+      this.socket.send(head, { binary: true, fin: false });
+      this.socket.send(last, { binary: true, fin: true });
+    } else {
+      this.socket.send(encodeFrame(channel, payload));
+    }
     return true;
   }
 

@@ -38,13 +38,21 @@ export interface Frame {
   payload: Buffer;
 }
 
-export function encodeFrame(channel: Channel, payload: Uint8Array): Buffer {
-  if (payload.length > MAX_PAYLOAD[channel]) {
-    throw new RangeError(`${Channel[channel]} payload of ${payload.length} bytes exceeds its limit of ${MAX_PAYLOAD[channel]}`);
+/** Builds one frame; `payload` may be given in parts (e.g. header + chunk bytes) to copy the bytes only once. */
+export function encodeFrame(channel: Channel, payload: Uint8Array | readonly Uint8Array[]): Buffer {
+  const parts = payload instanceof Uint8Array ? [payload] : payload;
+  let length = 0;
+  for (const p of parts) length += p.length;
+  if (length > MAX_PAYLOAD[channel]) {
+    throw new RangeError(`${Channel[channel]} payload of ${length} bytes exceeds its limit of ${MAX_PAYLOAD[channel]}`);
   }
-  const frame = Buffer.allocUnsafe(payload.length + 1);
+  const frame = Buffer.allocUnsafe(length + 1);
   frame[0] = channel;
-  frame.set(payload, 1);
+  let offset = 1;
+  for (const p of parts) {
+    frame.set(p, offset);
+    offset += p.length;
+  }
   return frame;
 }
 

@@ -23,6 +23,7 @@ import { Channel, MAX_FRAME_BYTES, MAX_PAYLOAD, decodeFrame, encodeFrame } from 
 import { Handshake, type Authorize, type Side } from "./handshake.js";
 import type { Identity } from "./identity.js";
 import type { Log, PodId, Role } from "./types.js";
+import { clipUtf8 } from "./wire.js";
 
 export interface MeshOptions {
   identity: Identity;
@@ -124,10 +125,17 @@ export class Mesh {
       const { host, port } = parseAddress(this.o.listen);
       const server = new WebSocketServer({ host, port, path: WS_PATH, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
       this.server = server;
-      await new Promise<void>((resolve, reject) => {
-        server.once("listening", resolve);
-        server.once("error", (err) => reject(new Error(`cannot listen on ${this.o.listen}: ${err.message}`)));
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once("listening", resolve);
+          server.once("error", (err) => reject(new Error(`cannot listen on ${this.o.listen}: ${err.message} (is another pod using this port?)`)));
+        });
+      } catch (err) {
+        this.running = false;
+        this.server = undefined;
+        clearInterval(this.presenceTimer);
+        throw err;
+      }
       server.on("error", (err) => this.o.log("error", `listener error: ${err.message}`));
       server.on("connection", (socket, req) => this.onInbound(socket, req));
     }
@@ -244,6 +252,7 @@ export class Mesh {
       pending = false;
     };
     let connection: PeerConnection | undefined;
+    let duplicate = false; // lost the tie-break: frames the peer sent before seeing our close are moot
     const handshake = new Handshake({
       side,
       identity: this.o.identity,
@@ -262,6 +271,7 @@ export class Mesh {
           dialer.attempt = 0;
         }
         connection = this.establish(socket, { ...peer, address, dialler: side === "dialer" ? this.podId : peer.podId });
+        duplicate = connection === undefined;
       },
       onFailed: (reason, detail) => {
         settle();
@@ -274,6 +284,7 @@ export class Mesh {
       },
     });
     socket.on("message", (data, isBinary) => {
+      if (duplicate) return;
       try {
         expectProtocol(isBinary, "text message");
         const frame = decodeFrame(data);
@@ -282,6 +293,7 @@ export class Mesh {
           handshake.receive(frame.payload);
         } else {
           expectProtocol(frame.channel !== Channel.Handshake, "handshake frame after the handshake");
+          connection.touch();
           this.dispatch(connection, frame.channel, frame.payload);
         }
       } catch (err) {
@@ -406,6 +418,14 @@ export class Mesh {
   /** Live peers with their last presence state. */
   peers(): LivePeer[] {
     return [...this.peersById.values()].map((c) => ({ ...toInfo(c), presence: c.presence }));
+  }
+
+  /**
+   * Closes the link to `podId` now (e.g. the pod removed it from the cluster). If its address is
+   * still dialled, the redial goes through `authorize` again, which then refuses it.
+   */
+  disconnect(podId: PodId, reason = "disconnected by this pod"): void {
+    this.peersById.get(podId)?.socket.close(CLOSE_GOING_AWAY, clipUtf8(reason, 120));
   }
 
   /** Live connections, for modules that send to every peer. */

@@ -12,6 +12,7 @@ import { ProtocolError, expectProtocol } from "./errors.js";
 import { Channel, MAX_PAYLOAD } from "./frame.js";
 import type { Mesh } from "./mesh.js";
 import { PendingRequests } from "./pending.js";
+import { PerPeerLimit } from "./serve-limit.js";
 import type { PodId } from "./types.js";
 
 export type RpcHandler = (params: unknown, from: PeerInfo) => unknown;
@@ -28,14 +29,14 @@ export class RemoteError extends Error {
 export class Rpc {
   private readonly handlers = new Map<string, RpcHandler>();
   private readonly pending = new PendingRequests<unknown>();
-  private readonly served = new Map<PodId, number>();
+  private readonly served = new PerPeerLimit(MAX_SERVED_PER_PEER, "rpc requests");
 
   constructor(private readonly mesh: Mesh) {
     mesh.useChannel(Channel.Rpc, {
       onFrame: (peer, payload) => this.onFrame(peer, payload),
       onPeerDown: (peer) => {
         this.pending.failPeer(peer.podId, new Error(`peer ${peer.podId} disconnected`));
-        this.served.delete(peer.podId);
+        this.served.forget(peer.podId);
       },
     });
   }
@@ -73,9 +74,7 @@ export class Rpc {
   }
 
   private async serve(peer: PeerConnection, id: number, method: string, params: unknown): Promise<void> {
-    const count = (this.served.get(peer.podId) ?? 0) + 1;
-    expectProtocol(count <= MAX_SERVED_PER_PEER, `more than ${MAX_SERVED_PER_PEER} concurrent rpc requests`);
-    this.served.set(peer.podId, count);
+    this.served.enter(peer.podId);
     let reply: string;
     try {
       const fn = this.handlers.get(method);
@@ -85,9 +84,7 @@ export class Rpc {
     } catch (err) {
       reply = JSON.stringify({ t: "r", id, ok: false, e: String((err as Error)?.message ?? err).slice(0, 1000) });
     } finally {
-      const left = (this.served.get(peer.podId) ?? 1) - 1;
-      if (left > 0) this.served.set(peer.podId, left);
-      else this.served.delete(peer.podId);
+      this.served.leave(peer.podId);
     }
     peer.send(Channel.Rpc, Buffer.from(reply));
   }

@@ -127,7 +127,7 @@ export interface TransferResponse {
   bytes: number;
 }
 
-export type ConflictKind = "content" | "name" | "edit-delete";
+export type ConflictKind = "content" | "name" | "edit-delete" | "move";
 
 export interface ConflictVersion {
   /** Version hash (manifest id); absent for a delete. */

@@ -18,8 +18,14 @@ export type MetaPort = Pick<MetaStore, "flush">;
 export interface FileServicePorts {
   /** Pulls a chunk from a holder, verified; throws if no holder is reachable. */
   fetchChunk(id: string): Promise<Buffer>;
-  /** Persist + announce + outbox; resolves when the write is acknowledged per `write_ack`. */
-  afterLocalWrite(version: string, size: number): Promise<void>;
+  /**
+   * This pod now holds `version` completely (announce it, queue it for upload). Called
+   * before the namespace references the version, so no pod ever sees a file whose holder it
+   * does not know, and health never counts a fresh local write as unavailable.
+   */
+  stored(version: string): Promise<void>;
+  /** Resolves when the write is acknowledged per `write_ack`. */
+  afterLocalWrite(version: string): Promise<void>;
   /** "read-only" when the cluster is frozen or a rule makes `path` read-only (→ EROFS). */
   writeMode(path: string): "ok" | "read-only";
   /** The largest file allowed at `path` (the cluster's max_size), null for none (→ EFBIG). */
@@ -224,6 +230,7 @@ export class FileService {
     const lease = this.chunks.lease();
     try {
       const written = await writeVersion(this.chunks, source, { lease, pool: this.options.pool });
+      await this.ports.stored(written.version);
       return { written, release: () => lease.release() };
     } catch (err) {
       lease.release();
@@ -232,44 +239,36 @@ export class FileService {
   }
 
   /**
-   * Makes a stored version the content of a file, durably, and hands it to the pod
-   * (`afterLocalWrite`). `inode` (an open file's) wins over `path`, so a file renamed on
+   * Makes a stored version the content of a file, durably, then waits for the pod's write
+   * acknowledgement (`afterLocalWrite`) in `acknowledged`. `inode` (an open file's) wins over `path`, so a file renamed on
    * another pod while open here still gets its new content; if that inode is gone, the content
    * goes to `path` (recreated if needed), never lost. The chunks stay leased until the pod has
-   * acknowledged the version: until then neither the namespace nor the outbox may protect them
-   * from gc yet.
+   * acknowledged the version (belt and braces: `stored` already put it in the outbox).
    */
   async record(target: string | { path: string; inode?: string }, stored: StoredVersion, options: CommitOptions = {}): Promise<Committed> {
     const { path, inode } = typeof target === "string" ? { path: target, inode: undefined } : target;
     const { version, size } = stored.written;
-    let referenced = false;
-    let failure: unknown;
     try {
       this.assertWritable(path);
       this.assertFits(path, size, 0);
       const attr: Partial<Attr> = { mtimeMs: options.mtimeMs ?? Date.now(), ctimeMs: Date.now() };
-      // Not inside namespace.batch(): a commit reads the resolved view, which batch defers.
-      // The attributes go first, so that once the version is referenced nothing can fail
-      // before the pod hears of it (a referenced version nobody announces reads as lost).
-      const existing = inode !== undefined && this.namespace.stat(inode) ? inode : this.namespace.lookup(path) ? path : undefined;
-      if (existing === undefined) {
-        this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, { version, size });
-      } else {
-        this.namespace.setattr(existing, attr);
-        this.namespace.write(existing, { version, size });
-      }
-      referenced = true;
-      await this.meta.flush();
+      await this.mutate(path, () => {
+        // Not inside namespace.batch(): a commit reads the resolved view, which batch defers,
+        // so a setattr after the write would write back the head from before it.
+        const existing = inode !== undefined && this.namespace.stat(inode) ? inode : this.namespace.lookup(path) ? path : undefined;
+        if (existing === undefined) {
+          this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, { version, size });
+        } else {
+          this.namespace.setattr(existing, attr);
+          this.namespace.write(existing, { version, size });
+        }
+      });
     } catch (err) {
-      if (!referenced) {
-        stored.release();
-        throw err;
-      }
-      failure = err; // referenced but not durable: still hand it to the pod, then report
+      stored.release();
+      throw err;
     }
-    const acknowledged = this.ports.afterLocalWrite(version, size).finally(() => stored.release());
+    const acknowledged = this.ports.afterLocalWrite(version).finally(() => stored.release());
     acknowledged.catch((err: Error) => this.ports.log.warn(`${path}: version ${version} is saved here but not acknowledged yet: ${err.message}`));
-    if (failure !== undefined) throw failure;
     return { written: stored.written, acknowledged };
   }
 

@@ -5,6 +5,7 @@ import { constants } from "node:fs";
 import { lstat, mkdir, open, readdir, readlink, symlink, utimes, chmod } from "node:fs/promises";
 import { join } from "node:path";
 import { FileError, type FileService } from "./file-service.js";
+import { createLimiter } from "./limiter.js";
 
 export interface TransferTotals {
   files: number;
@@ -13,6 +14,11 @@ export interface TransferTotals {
 
 /** Bytes read from the store per step of `getTree`. */
 const COPY_BLOCK = 4 * 1024 * 1024;
+/**
+ * Files copied at once. Concurrent commits share fsyncs (the metadata store commits in
+ * groups) and keep the hashing workers busy: a tree of small files goes several times faster.
+ */
+const PARALLEL_FILES = 16;
 
 /**
  * Copies a local file or directory tree to `dest` (which must not exist), like `cp -r`.
@@ -23,16 +29,17 @@ export async function putTree(files: FileService, localPath: string, dest: strin
   const totals: TransferTotals = { files: 0, bytes: 0 };
   const acknowledgements: Promise<void>[] = [];
   const owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const limited = createLimiter(PARALLEL_FILES);
   const visit = async (local: string, path: string): Promise<void> => {
     const st = await lstat(local);
     if (st.isDirectory()) {
       await files.mkdir(path, st.mode & 0o7777, owner);
-      for (const name of (await readdir(local)).sort()) await visit(join(local, name), `${path}/${name}`);
+      await Promise.all((await readdir(local)).sort().map((name) => visit(join(local, name), `${path}/${name}`)));
       await files.setattr(path, { mtimeMs: st.mtimeMs });
     } else if (st.isSymbolicLink()) {
       await files.symlink(await readlink(local), path, owner);
     } else if (st.isFile()) {
-      const { written, acknowledged } = await files.commit(path, local, { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, owner });
+      const { written, acknowledged } = await limited(() => files.commit(path, local, { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, owner }));
       acknowledgements.push(acknowledged);
       totals.files++;
       totals.bytes += written.size;
@@ -48,17 +55,18 @@ export async function putTree(files: FileService, localPath: string, dest: strin
 /** Copies a cluster file or tree to `localPath` (which must not exist), like `cp -r`. */
 export async function getTree(files: FileService, source: string, localPath: string): Promise<TransferTotals> {
   const totals: TransferTotals = { files: 0, bytes: 0 };
+  const limited = createLimiter(PARALLEL_FILES);
   const visit = async (path: string, local: string): Promise<void> => {
     const entry = files.stat(path);
     if (entry.kind === "dir") {
       await mkdir(local, { mode: 0o700 });
-      for (const child of files.readdir(path)) await visit(child.path, join(local, child.name));
+      await Promise.all(files.readdir(path).map((child) => visit(child.path, join(local, child.name))));
       await chmod(local, entry.attr.mode & 0o7777);
     } else if (entry.kind === "symlink") {
       await symlink(entry.symlinkTarget ?? "", local);
       return;
     } else {
-      await copyOut(files, entry.version, local, entry.attr.mode & 0o7777);
+      await limited(() => copyOut(files, entry.version, local, entry.attr.mode & 0o7777));
       totals.files++;
       totals.bytes += entry.size;
     }

@@ -7,8 +7,9 @@ import { networkInterfaces } from "node:os";
 import { type ClusterConfig, compileRules, type EffectiveRule, loadClusterConfig, loadPodConfig, parseClusterConfig, type PodConfig } from "../config/index.js";
 import { Namespace } from "../crdt/index.js";
 import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Mesh, parseIdentity, parseInviteUrl, Rpc } from "../net/index.js";
-import { ChunkCache, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore } from "../store/index.js";
+import { ChunkCache, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
 import { admit } from "./admission.js";
+import { FileService } from "./file-service.js";
 import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
 import { assessHealth, type HealthState, type Reaction, reactionFor } from "./health.js";
 import { HoldingsExchange } from "./holdings-exchange.js";
@@ -57,10 +58,12 @@ export class Pod {
   readonly chunkPull: ChunkPull;
   readonly holdings: HoldingsExchange;
   readonly replicator: Replicator;
+  /** Local-first file operations: the mount and the CLI's put/get/ls/rm go through here. */
+  readonly files: FileService;
   private readonly docSync: DocSync;
   private clusterConfig: ClusterConfig;
   private rules: (path: string) => EffectiveRule;
-  private pendingInvite: { url: string; claims: InviteClaims } | undefined;
+  private pendingInvite: PendingInvite | undefined;
   private placementCache: { key: string; placement: Placement } | undefined;
   private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0 } };
   private timers: NodeJS.Timeout[] = [];
@@ -77,7 +80,7 @@ export class Pod {
     chunks: ChunkStore;
     cache: ChunkCache;
     pool: HashPool;
-    pendingInvite: { url: string; claims: InviteClaims } | undefined;
+    pendingInvite: PendingInvite | undefined;
   }) {
     this.layout = parts.layout;
     this.podConfig = parts.podConfig;
@@ -131,6 +134,19 @@ export class Pod {
         replicated: (versions) => this.leaveOutbox(versions),
       },
       this.log,
+    );
+    this.files = new FileService(
+      this.namespace,
+      this.chunks,
+      this.meta,
+      {
+        fetchChunk: (id) => this.fetchChunk(id),
+        stored: (version) => this.storedLocally(version),
+        afterLocalWrite: (version) => this.afterLocalWrite(version),
+        writeMode: (path) => this.writeMode(path),
+        log: this.log,
+      },
+      { pool: this.pool, dataDir: this.layout.root },
     );
   }
 
@@ -213,7 +229,7 @@ export class Pod {
     this.announceSelf();
     this.updateDialTargets();
     if (this.pendingInvite) {
-      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.url });
+      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.token });
     }
     this.replicator.startPeriodic(REPLAN_INTERVAL_MS);
     this.every(REPLAN_INTERVAL_MS, () => this.refreshHealth());
@@ -330,7 +346,7 @@ export class Pod {
     if (this.pendingInvite) for (const a of this.pendingInvite.claims.addresses) targets.add(a);
     this.mesh.setDialTargets(targets);
     if (this.pendingInvite) {
-      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.url });
+      for (const address of this.pendingInvite.claims.addresses) this.mesh.dial(address, { invite: this.pendingInvite.token });
     }
   }
 
@@ -453,16 +469,20 @@ export class Pod {
   }
 
   /**
-   * After a local write made `version` the content of a file: this pod holds it (announce),
-   * it waits in the outbox until its targets hold it, and with `write_ack = "redundancy"`
-   * the caller waits for that too.
+   * A local write stored `version` here: this pod holds it (announced before the namespace
+   * references it) and it waits in the outbox until its targets hold it.
    */
-  async afterLocalWrite(version: string, size: number): Promise<void> {
+  private async storedLocally(version: string): Promise<void> {
+    if (version === EMPTY_VERSION) return; // every pod has the empty file
+    const { size } = await readManifest(this.chunks, version);
     await this.meta.outbox.add(version, size);
     await this.holdings.announce([version], []);
-    await this.meta.flush();
+  }
+
+  /** With `write_ack = "redundancy"`, a write is acknowledged once its targets hold it. */
+  async afterLocalWrite(version: string): Promise<void> {
     this.replicator.trigger();
-    if (this.clusterConfig.cluster.writeAck !== "redundancy") return;
+    if (this.clusterConfig.cluster.writeAck !== "redundancy" || version === EMPTY_VERSION) return;
     await this.waitFor(() => !this.meta.outbox.has(version), WRITE_ACK_TIMEOUT_MS, () => {
       const holders = this.meta.holdings.holdersOf(version).length;
       return new UserError(
@@ -508,14 +528,18 @@ export class Pod {
     this.log.info("drain complete: every file has its copies on other pods; this pod has left the cluster");
   }
 
+  /** What this pod last told its peers about itself (also shown for it in `wormhole pods`). */
+  presence: { role: string; usedBytes: number; capacityBytes: number; freeBytes: number } = { role: "full", usedBytes: 0, capacityBytes: 0, freeBytes: 0 };
+
   private async publishPresence(): Promise<void> {
     const disk = await statfs(this.layout.root).catch(() => undefined);
-    this.mesh.setPresence({
+    this.presence = {
       role: this.podConfig.pod.role,
       usedBytes: this.chunks.usedBytes,
       capacityBytes: this.podConfig.pod.storageLimitBytes ?? (disk ? disk.blocks * disk.bsize : 0),
       freeBytes: disk ? disk.bavail * disk.bsize : 0,
-    });
+    };
+    this.mesh.setPresence({ ...this.presence });
   }
 
   // ---- garbage collection ------------------------------------------------------------------
@@ -534,6 +558,7 @@ export class Pod {
   /** Deletes chunks that no held version, outbox entry, pin or cache entry references. */
   async collectGarbage(): Promise<void> {
     try {
+      await this.releaseDeadVersions();
       const keep = new Set<string>(this.meta.holdings.versionsOf(this.podId));
       for (const { version } of this.meta.outbox.list()) keep.add(version);
       const live = await collectLiveChunks(this.chunks, keep);
@@ -542,6 +567,26 @@ export class Pod {
     } catch (error) {
       this.log.error(`garbage collection failed: ${(error as Error).message}`);
     }
+  }
+
+  /**
+   * Versions this pod holds or queued that no file uses any more (overwritten, deleted, or
+   * stored by a write that never reached the namespace): released, so their chunks can go.
+   * Only versions first seen unused on an earlier pass, so a write between storing its
+   * content and recording it in the namespace is never caught in between.
+   */
+  private unusedSeen = new Set<string>();
+
+  private async releaseDeadVersions(): Promise<void> {
+    const live = new Set(this.liveVersionRefs().map((r) => r.version));
+    const candidates = new Set([...this.meta.holdings.versionsOf(this.podId), ...this.meta.outbox.list().map((e) => e.version)]);
+    const unused = [...candidates].filter((v) => !live.has(v) && !this.cache.isPinned(v));
+    const release = unused.filter((v) => this.unusedSeen.has(v));
+    this.unusedSeen = new Set(unused);
+    if (release.length === 0) return;
+    for (const version of release) if (this.meta.outbox.has(version)) await this.meta.outbox.remove(version);
+    await this.holdings.announce([], release);
+    this.log.debug(`released ${release.length} version(s) no file uses any more`);
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
@@ -581,9 +626,15 @@ export class Pod {
   }
 }
 
-function readInvite(path: string): { url: string; claims: InviteClaims } {
-  const url = readFileSync(path, "utf8").trim();
-  return { url, claims: parseInviteUrl(url).claims };
+/** The invite a joining pod presents until it is a member (kept in the data directory). */
+interface PendingInvite {
+  token: string;
+  claims: InviteClaims;
+}
+
+function readInvite(path: string): PendingInvite {
+  const { token, claims } = parseInviteUrl(readFileSync(path, "utf8").trim());
+  return { token, claims };
 }
 
 /** Until a joining pod receives the cluster's config, it runs on the defaults. */

@@ -4,6 +4,7 @@
 // triggers during a pass coalesce into one more pass, so a burst of 10,000 namespace
 // updates costs a couple of passes, not 10,000.
 import type { Logger } from "./log.js";
+import { runLimited } from "./limiter.js";
 import { planReplication, type PlanInput, type ReplicationPlan } from "./replication-plan.js";
 
 export interface ReplicatorPorts {
@@ -105,16 +106,4 @@ export class Replicator {
     // Fetches and drops change holdings, which can change the plan: go round once more.
     if (due.length > 0 || plan.drop.length > 0) this.again = true;
   }
-}
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-export async function runLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++]!;
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
 }

@@ -89,12 +89,21 @@ function preparePod(setup: PodSetup, peers: string[]): string {
     ...(setup.mount === undefined ? {} : { mount: setup.mount }),
   });
   if (setup.role === "client") config.pod.listen = null;
-  else if (setup.listen !== undefined) config.pod.listen = parseHostPort(setup.listen, true);
-  if (setup.capacity !== undefined) config.pod.storageLimitBytes = parseSize(setup.capacity);
+  else if (setup.listen !== undefined) config.pod.listen = fromOption("--listen", () => parseHostPort(setup.listen!, true), "for example --listen 0.0.0.0:7420");
+  if (setup.capacity !== undefined) config.pod.storageLimitBytes = fromOption("--capacity", () => parseSize(setup.capacity!), 'for example --capacity 500GiB or --capacity "2 TB"');
 
   mkdirSync(setup.dataDir, { recursive: true, mode: 0o700 });
   const identity = generateIdentity();
   writeFileSync(layout.identity, `${serializeIdentity(identity)}\n`, { mode: 0o600 });
   writeFileSync(layout.podConfig, renderPodConfig(config));
   return identity.podId;
+}
+
+/** A command-line value checked by the config layer's parser, with its message. */
+function fromOption<T>(option: string, parse: () => T, example: string): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new UserError(`${option}: ${(error as Error).message}`, example);
+  }
 }

@@ -134,11 +134,11 @@ describe("SequentialFeed", () => {
 describe("CacheGuard", () => {
   it("changes the shown mtime when a new version has the same size and mtime", () => {
     const guard = new CacheGuard();
-    assert.equal(guard.mtime("i", "v1", 10, 5000), 5000);
-    assert.equal(guard.mtime("i", "v1", 10, 5000), 5000, "same version: same answer");
-    assert.equal(guard.mtime("i", "v2", 10, 5000), 5001, "same size and mtime, new content");
-    assert.equal(guard.mtime("i", "v2", 10, 5000), 5001, "stable while the version stays");
-    assert.equal(guard.mtime("i", "v3", 11, 5000), 5000, "size differs: the true mtime is enough");
-    assert.equal(guard.mtime("i", "v4", 11, 7000), 7000);
+    assert.equal(guard.mtime("/f", "v1", 10, 5000), 5000);
+    assert.equal(guard.mtime("/f", "v1", 10, 5000), 5000, "same version: same answer");
+    assert.equal(guard.mtime("/f", "v2", 10, 5000), 5001, "same size and mtime, new content");
+    assert.equal(guard.mtime("/f", "v2", 10, 5000), 5001, "stable while the version stays");
+    assert.equal(guard.mtime("/f", "v3", 11, 5000), 5000, "size differs: the true mtime is enough");
+    assert.equal(guard.mtime("/f", "v4", 11, 7000), 7000);
   });
 });

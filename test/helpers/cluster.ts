@@ -102,7 +102,7 @@ export interface StatusJson {
   cluster: string;
   health: string;
   files: { total: number; underReplicated: number; unavailable: number };
-  pods: { id: string; name: string; role: string; state: string; usedBytes: number; capacityBytes: number }[];
+  pods: { id: string; name: string; role: string; state: string; usedBytes: number; capacityBytes: number; address?: string }[];
 }
 
 export class Cluster {

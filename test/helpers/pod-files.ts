@@ -37,6 +37,7 @@ export async function openPodFiles(dataDir: string, ports: Partial<FileServicePo
       fetchChunk: async (id) => {
         throw new Error(`no holder for chunk ${id} (single-pod test)`);
       },
+      stored: async () => {},
       afterLocalWrite: async () => {},
       writeMode: () => "ok",
       log: createLogger("pod-files", "error"),

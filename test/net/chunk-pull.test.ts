@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { afterEach, test } from "node:test";
 import { ChunkPull, type ChunkProvider } from "../../src/net/chunk-pull.js";
-import { Channel } from "../../src/net/frame.js";
+import { Channel, MAX_CHUNK_BYTES } from "../../src/net/frame.js";
 import { generateIdentity } from "../../src/net/identity.js";
 import { WireWriter } from "../../src/net/wire.js";
 import { Members, makeMesh, rawClient, recordingLog, sleep, stopAllMeshes, waitFor } from "./helpers.js";
@@ -129,4 +129,15 @@ test("a peer flooding chunk requests beyond the server bound is disconnected; ot
   }
   assert.equal(await flood.closed, 4000);
   assert.ok((await r.pull.pull(id!, [h.mesh.podId])).equals(chunks.get(id!)!));
+});
+
+test("the largest chunk (8 MiB) crosses; a bigger one is refused by the holder with a reason", async () => {
+  const members = new Members();
+  const max = randomBytes(MAX_CHUNK_BYTES);
+  const tooBig = randomBytes(MAX_CHUNK_BYTES + 1);
+  const h = await holder(members, async (id) => (id === chunkId(max) ? max : tooBig));
+  const r = await reader(members, [h]);
+  assert.ok((await r.pull.pull(chunkId(max), [h.mesh.podId])).equals(max));
+  await assert.rejects(r.pull.pull(chunkId(tooBig), [h.mesh.podId]), /above the 8388608 limit/);
+  assert.ok(r.mesh.isConnected(h.mesh.podId), "a refused read does not cost the link");
 });

@@ -22,6 +22,16 @@ function pod(members: Members, opts: { client?: boolean } = {}) {
   return { mesh, docs, sync, log };
 }
 
+/** Two full pods, a dialling b, linked. */
+async function linkedPair(members: Members) {
+  const a = pod(members);
+  const b = pod(members);
+  await Promise.all([a.mesh.start(), b.mesh.start()]);
+  a.mesh.dial(b.mesh.address()!);
+  await waitFor(() => a.mesh.isConnected(b.mesh.podId), "link");
+  return { a, b };
+}
+
 const snapshot = (docs: Map<string, Y.Doc>) => JSON.stringify(SHARDS.map((n) => docs.get(n)!.getMap("ns").toJSON()));
 
 test("several docs converge between 3 meshes, including edits made while one was offline", async () => {
@@ -73,12 +83,7 @@ test("a remote update is never echoed back, and a client's edit reaches another 
 });
 
 test("a burst of 5000 transactions is batched and converges", async () => {
-  const members = new Members();
-  const a = pod(members);
-  const b = pod(members);
-  await Promise.all([a.mesh.start(), b.mesh.start()]);
-  a.mesh.dial(b.mesh.address()!);
-  await waitFor(() => a.mesh.isConnected(b.mesh.podId), "link");
+  const { a, b } = await linkedPair(new Members());
   const map = a.docs.get("shard-1")!.getMap("ns");
   const started = Date.now();
   for (let i = 0; i < 5000; i++) map.set(`k${i}`, i);
@@ -89,12 +94,7 @@ test("a burst of 5000 transactions is batched and converges", async () => {
 });
 
 test("docs added to the map later start syncing with connected peers", async () => {
-  const members = new Members();
-  const a = pod(members);
-  const b = pod(members);
-  await Promise.all([a.mesh.start(), b.mesh.start()]);
-  a.mesh.dial(b.mesh.address()!);
-  await waitFor(() => a.mesh.isConnected(b.mesh.podId), "link");
+  const { a, b } = await linkedPair(new Members());
   const late = new Y.Doc();
   late.getMap("ns").set("late", true);
   a.docs.set("shard-late", late);
@@ -141,4 +141,19 @@ test("a frame naming an unknown doc, or carrying a malformed update, closes only
   await waitFor(() => server.docs.get("shard-2")!.getMap("ns").get("still") === "here", "healthy peer still syncs");
   assert.ok(server.mesh.isConnected(other.mesh.podId));
   await Promise.all([server.mesh.stop(), other.mesh.stop()]);
+});
+
+test("a DocSync created after the link is up syncs over it", async () => {
+  const members = new Members();
+  const a = makeMesh({ members });
+  const b = makeMesh({ members });
+  await Promise.all([a.start(), b.start()]);
+  a.dial(b.address()!);
+  await waitFor(() => a.isConnected(b.podId), "link");
+  const docA = new Y.Doc();
+  docA.getMap("ns").set("early", 1);
+  const docB = new Y.Doc();
+  new DocSync(a, new Map([["s", docA]]));
+  new DocSync(b, new Map([["s", docB]]));
+  await waitFor(() => docB.getMap("ns").get("early") === 1, "synced after late wiring");
 });

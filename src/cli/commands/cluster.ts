@@ -64,6 +64,10 @@ export function registerClusterCommands(program: Command): void {
     { json: true },
   ).action(async (opts: { expires: number }, cmd: Command) => {
     const reply = await callAdmin(dataDirOf(cmd), "POST /invite", { expiresInSeconds: opts.expires });
-    printReply(cmd, reply, (r) => [`invite token (valid until ${formatTime(r.expiresAt)}):`, r.token, "", "on the new machine, run:", `  ${r.joinCommand}`].join("\n"));
+    // One line on stdout (scripts capture it); the explanation goes to stderr.
+    printReply(cmd, reply, (r) => r.token);
+    if (!cmd.optsWithGlobals<{ json?: boolean }>().json) {
+      process.stderr.write(`valid until ${formatTime(reply.expiresAt)}; on the new machine run:\n  ${reply.joinCommand}\n`);
+    }
   });
 }

@@ -1,7 +1,7 @@
 // Commands that create, join and run a pod. Their commander definitions (the interface)
 // live here; what they do needs the config, store, net and pod layers, so the work is
 // done by `LifecycleHandlers`, supplied by ../lifecycle-handlers.ts (the registration point).
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { dataDirOf, withCommonOptions } from "../context.js";
 
 export interface PodSetupOptions {
@@ -18,6 +18,8 @@ export interface PodSetupOptions {
 
 export interface InitOptions extends PodSetupOptions {
   cluster: string;
+  /** Copies of each file (default 2). */
+  redundancy?: number;
   /** A wormhole.toml to start the cluster with (default: the built-in defaults). */
   config?: string;
 }
@@ -44,10 +46,15 @@ export interface LifecycleHandlers {
   configCheck(file: string, options: ConfigCheckOptions): Promise<void>;
 }
 
+function parseRedundancy(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new InvalidArgumentError(`expected a whole number from 1 to 16, got "${value}"`);
+  return n;
+}
+
 function podSetupOptions(cmd: Command): Command {
   return cmd
     .option("--name <name>", "this pod's name in `wormhole pods` (default: the host name)")
-    .addOption(new Option("--role <role>", "full: stores replicas; client: a laptop that caches and may go offline").choices(["full", "client"]).default("full"))
     .option("--listen <host:port>", "address to accept peer connections on (full pods)")
     .option("--capacity <size>", "storage this pod offers to the cluster, e.g. 500G (full pods)");
 }
@@ -56,15 +63,19 @@ export function registerLifecycleCommands(program: Command, handlers: LifecycleH
   withCommonOptions(podSetupOptions(program.command("init").description("create a new cluster with this machine as its first pod")), { json: false })
     .requiredOption("--cluster <name>", "the new cluster's name")
     .option("--config <wormhole.toml>", "cluster configuration to start with (default: built-in defaults)")
-    .action(async (opts: Omit<InitOptions, "data">, cmd: Command) => {
-      await handlers.init({ ...opts, data: dataDirOf(cmd) });
+    .option("--redundancy <n>", "copies of each file, on distinct full pods (default 2)", parseRedundancy)
+    .action(async (opts: Omit<InitOptions, "data" | "role">, cmd: Command) => {
+      await handlers.init({ ...opts, role: "full", data: dataDirOf(cmd) });
     });
 
-  withCommonOptions(podSetupOptions(program.command("join").argument("<token>", "invite token from `wormhole invite` on a member pod").description("join an existing cluster with an invite token")), {
+  withCommonOptions(podSetupOptions(program.command("join").argument("<invite>", "the invite URL printed by `wormhole invite` on a member pod").description("prepare a new pod of an existing cluster (run `wormhole start` next)")), {
     json: false,
-  }).action(async (token: string, opts: Omit<PodSetupOptions, "data">, cmd: Command) => {
-    await handlers.join(token, { ...opts, data: dataDirOf(cmd) });
-  });
+  })
+    .option("--client", "join as a client pod: a laptop that caches what it uses, holds no counted replica and may go offline")
+    .action(async (invite: string, opts: Omit<PodSetupOptions, "data" | "role"> & { client?: boolean }, cmd: Command) => {
+      const { client, ...rest } = opts;
+      await handlers.join(invite, { ...rest, role: client ? "client" : "full", data: dataDirOf(cmd) });
+    });
 
   withCommonOptions(program.command("start").description("run the pod: connect to the cluster, serve the admin API, mount the files"), { json: false })
     .option("--mount <dir>", "where to mount the cluster's files (default: from pod.toml)")
