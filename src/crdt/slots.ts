@@ -59,7 +59,7 @@ export function slotKey(inode: InodeId, pod: PodId): string {
 /** Splits `<inode>/<pod>`; undefined for keys that are not ours (ignored, never trusted). */
 export function parseSlotKey(key: string): { inode: InodeId; pod: PodId } | undefined {
   if (key.length !== SLOT_KEY_LENGTH || key.charCodeAt(32) !== 47 /* "/" */) return undefined;
-  return { inode: key.slice(0, 32), pod: internPod(key.slice(33)) };
+  return { inode: key.slice(0, 32), pod: intern(key.slice(33)) };
 }
 
 const KINDS: Record<SlotKind, EntryKind> = { f: "file", d: "dir", l: "symlink" };
@@ -68,31 +68,44 @@ export function entryKind(k: SlotKind): EntryKind {
 }
 
 /**
- * Wire/storage form of a slot: a flat array, because Yjs stores any-values with lib0's
- * `writeAny`, which repeats every object key as a string in every record; decoding those
- * strings dominated cold load. Stamps written by the slot's own pod omit the pod id.
+ * Wire/storage form of a slot: a flat array serialised as one JSON string. Measured: as a
+ * nested object, lib0's `writeAny` repeats every key in every record and decoding those
+ * strings dominated cold load; as a raw array, lib0 builds it with push() (capacity ~40
+ * for 20 items) plus boxed numbers, ~600 B/record. One string is ~250 B, and JSON.parse
+ * is native. Stamps written by the slot's own pod omit the pod id (null).
  *   [kind, target, par, nm, pp, pn, locT, locP, v, sz, base, headT, headP, m, u, g, mt, ct, atT, atP]
  */
 export type RawSlot = [number, string | null, string, string, string | null, string | null, number, string | null, string | null, number, string[], number, string | null, number, number, number, number, number, number, string | null];
 
+/** Far above any real record (a symlink target is at most 4 KiB); bounds untrusted input. */
+const MAX_SLOT_CHARS = 64 * 1024;
+
 const KIND_CODES: readonly SlotKind[] = ["f", "d", "l"];
 
-export function encodeSlot(s: Slot, writer: PodId): RawSlot {
+export function encodeSlot(s: Slot, writer: PodId): string {
   const own = (p: PodId) => (p === writer ? null : p);
   const { loc, head, at } = s;
-  return [
+  const raw: RawSlot = [
     KIND_CODES.indexOf(s.k), s.s ?? null,
     loc.par, loc.nm, loc.pp ?? null, loc.pn ?? null, loc.t, own(loc.p),
     head.v, head.sz, head.b, head.t, own(head.p),
     at.m, at.u, at.g, at.mt, at.ct, at.t, own(at.p),
   ];
+  return JSON.stringify(raw);
 }
 
 /**
  * Peers are untrusted: a value that is not a well-formed slot decodes to undefined and is
  * ignored as if absent, so a malformed record can hide itself but never crash the view.
  */
-export function decodeSlot(raw: unknown, writer: PodId): StoredSlot | undefined {
+export function decodeSlot(stored: unknown, writer: PodId): StoredSlot | undefined {
+  if (typeof stored !== "string" || stored.length > MAX_SLOT_CHARS) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(stored);
+  } catch {
+    return undefined;
+  }
   if (!Array.isArray(raw) || raw.length !== 20) return undefined;
   const r = raw as RawSlot;
   const k = KIND_CODES[r[0]];
@@ -101,7 +114,7 @@ export function decodeSlot(raw: unknown, writer: PodId): StoredSlot | undefined 
   if (!strOrNull(r[8]) || typeof r[9] !== "number" || !Array.isArray(r[10]) || !r[10].every((b) => typeof b === "string")) return undefined;
   if (typeof r[13] !== "number" || typeof r[14] !== "number" || typeof r[15] !== "number" || typeof r[16] !== "number" || typeof r[17] !== "number") return undefined;
   if (!Number.isSafeInteger(r[6]) || !Number.isSafeInteger(r[11]) || !Number.isSafeInteger(r[18]) || !strOrNull(r[7]) || !strOrNull(r[12]) || !strOrNull(r[19])) return undefined;
-  const loc: LocGroup = { par: r[2], nm: r[3], t: r[6], p: podOr(r[7], writer) };
+  const loc: LocGroup = { par: intern(r[2]), nm: r[3], t: r[6], p: podOr(r[7], writer) };
   if (r[4] !== null && r[5] !== null) {
     loc.pp = r[4];
     loc.pn = r[5];
@@ -118,11 +131,12 @@ export function decodeSlot(raw: unknown, writer: PodId): StoredSlot | undefined 
 }
 
 /**
- * Pod ids repeat in every record: one shared string per pod instead of one per record
- * saves ~50 bytes per stamp at 100k+ inodes. The table only grows with distinct pods seen.
+ * Pod ids repeat in every record, parent ids in every record of a directory: one shared
+ * string each instead of one per record saves ~50 bytes per field at 100k+ inodes. The
+ * table grows with distinct pods and directories seen (a small fraction of all inodes).
  */
 const podTable = new Map<string, string>();
-export function internPod(p: string): string {
+export function intern(p: string): string {
   const had = podTable.get(p);
   if (had !== undefined) return had;
   podTable.set(p, p);
@@ -130,7 +144,7 @@ export function internPod(p: string): string {
 }
 
 function podOr(p: string | null, writer: PodId): PodId {
-  return p === null ? writer : internPod(p);
+  return p === null ? writer : intern(p);
 }
 
 /** Identity of a head: its version (same bytes = same head), or a unique token for deletes. */

@@ -5,7 +5,7 @@
 import { breakCycles, type Override } from "./cycles.js";
 import { stampTimeMs } from "./hlc.js";
 import { copyOriginal, resolveName, type InodeState, type NameResolution, type Side } from "./names.js";
-import { entryKind, liveHeads, newestBy, type AttrGroup, type StoredSlot } from "./slots.js";
+import { entryKind, liveHeads, newestBy, type AttrGroup, type HeadGroup, type StoredSlot } from "./slots.js";
 import {
   LOST_FOUND_INODE,
   LOST_FOUND_NAME,
@@ -49,6 +49,8 @@ export interface Located {
   copy?: NameResolution["copies"][number];
 }
 
+const NO_SLOTS: StoredSlot[] = [];
+const NO_HEADS: HeadGroup[] = [];
 const DEFAULT_DIR_ATTR: Attr = { mode: 0o755, uid: 0, gid: 0, mtimeMs: 0, ctimeMs: 0 };
 const MAX_DEPTH = 4096;
 
@@ -57,6 +59,7 @@ export class View {
   private readonly children = new Map<InodeId, DirIndex>();
   private overrides = new Map<InodeId, Override>();
   private dirty = new Set<InodeId>();
+  private readonly flipped = new Set<InodeId>();
   /** Directory buckets holding two or more present inodes (name conflicts or merges). */
   private readonly crowded = new Set<string>();
   /** Inodes with several live heads, and dead directories kept alive by their content. */
@@ -64,7 +67,7 @@ export class View {
   private readonly root: InodeRec;
 
   constructor(private readonly policyFor: (path: string) => ConflictPolicy) {
-    this.root = { id: ROOT_INODE, kind: "d", slots: [], heads: [], alive: true, present: true };
+    this.root = { ...this.newRec(ROOT_INODE), kind: "d", alive: true, present: true };
     this.recs.set(ROOT_INODE, this.root);
     this.recs.set(LOST_FOUND_INODE, this.newRec(LOST_FOUND_INODE));
     this.resolveSlots(this.recs.get(LOST_FOUND_INODE)!);
@@ -81,12 +84,11 @@ export class View {
     }
     const at = rec.slots.findIndex((s) => s.w === pod);
     if (slot === undefined) {
-      if (at >= 0) rec.slots.splice(at, 1);
+      if (at >= 0) rec.slots = rec.slots.filter((_, i) => i !== at);
     } else if (at >= 0) rec.slots[at] = slot;
-    else {
-      rec.slots.push(slot);
-      if (rec.slots.length > 1) rec.slots.sort((a, b) => (a.w < b.w ? -1 : 1));
-    }
+    // A fresh literal, not push(): push on an empty array reserves room for 17 elements,
+    // ~130 wasted bytes per inode at 100k+ inodes.
+    else rec.slots = rec.slots.length === 0 ? [slot] : [...rec.slots, slot].sort((a, b) => (a.w < b.w ? -1 : 1));
     this.dirty.add(inode);
   }
 
@@ -112,11 +114,16 @@ export class View {
       for (const id of this.overrides.keys()) if (!sameOverride(old.get(id), this.overrides.get(id))) touched.add(id);
     }
     for (const id of touched) this.reindex(this.recs.get(id)!);
+    // Directories that appeared or vanished with their content changed too.
+    for (const id of this.flipped) touched.add(id);
+    this.flipped.clear();
     return touched;
   }
 
   private newRec(id: InodeId): InodeRec {
-    return { id, kind: "f", slots: [], heads: [], alive: false, present: false };
+    // Every field up front: properties added later would go to a separate, growing
+    // backing store on each of 100k+ records.
+    return { id, kind: "f", target: undefined, slots: NO_SLOTS, loc: undefined, attr: undefined, heads: NO_HEADS, alive: false, present: false, idxPar: undefined, idxName: undefined };
   }
 
   private resolveSlots(rec: InodeRec): void {
@@ -126,7 +133,7 @@ export class View {
       const lf = rec.id === LOST_FOUND_INODE;
       rec.kind = lf ? "d" : rec.kind;
       rec.loc = lf ? { par: ROOT_INODE, nm: LOST_FOUND_NAME, t: 0, p: "" } : undefined;
-      rec.heads = [];
+      rec.heads = NO_HEADS;
       rec.alive = false;
       rec.attr = undefined;
       return;
@@ -203,7 +210,9 @@ export class View {
     const rec = this.recs.get(id);
     if (rec === undefined || id === ROOT_INODE) return;
     const present = rec.alive || (rec.kind === "d" && (this.children.get(id)?.count ?? 0) > 0);
-    if (present !== rec.present) this.reindex(rec);
+    if (present === rec.present) return;
+    this.flipped.add(id);
+    this.reindex(rec);
   }
 
   private noteConflict(rec: InodeRec): void {

@@ -50,6 +50,8 @@ export interface StatusResponse {
   pods: PodInfo[];
   /** The reaction in force for the current health (continue, throttle, read-only, ...). */
   reaction?: string;
+  /** Versions this pod is a target for and has not fetched yet (0 once caught up). */
+  pendingFetches?: number;
 }
 
 export interface PodsResponse {

@@ -23,8 +23,16 @@ export function clusterRoutes(pod: Pod): ClusterRoutes {
   };
   return {
     "GET /status": async () => {
+      pod.refreshHealth(); // fresh counts right after a put, not last second's
       const health = pod.currentHealth();
-      return { cluster: pod.clusterName, health: health.state, files: health.counts, pods: pods(), reaction: health.reaction };
+      return {
+        cluster: pod.clusterName,
+        health: health.state,
+        files: health.counts,
+        pods: pods(),
+        reaction: health.reaction,
+        pendingFetches: pod.replicator.lastPlan.pull.length,
+      };
     },
     "GET /pods": async () => ({ pods: pods() }),
     "POST /drain": async ({ pod: which }) => {

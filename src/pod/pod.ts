@@ -498,7 +498,8 @@ export class Pod {
     return this.health.reaction === "read-only" || this.health.reaction === "stop" ? "read-only" : "ok";
   }
 
-  private refreshHealth(): void {
+  /** Recomputes health now (also done every second in the background). */
+  refreshHealth(): void {
     const reachableFull = this.membership.all().filter((m) => m.role === "full" && m.state !== "left" && this.liveness.isReachable(m.podId));
     const counted = new Set(reachableFull.map((m) => m.podId));
     const files = this.liveVersionRefs().map((ref) => ({

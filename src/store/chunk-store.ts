@@ -4,59 +4,16 @@
 // renamed into place, and the directory holding the new name was fsync'ed. Callers that write
 // many chunks (a whole version) defer the directory fsyncs into one DirSync and run them once
 // at the end, in parallel.
+import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { assertChunkId, chunkId } from "./chunk-id.js";
+import { DirSync, exists, fsyncDir, mkdirIfMissing, readdirOrEmpty, settledOrThrow, syncAndClose } from "./durable-fs.js";
+import { Lease } from "./lease.js";
 import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError } from "./errors.js";
 import { HashPool, INLINE_LIMIT } from "./hash-pool.js";
 import { EMPTY_MANIFEST, EMPTY_VERSION } from "./manifest.js";
-
-/** Directories whose new entries must be fsync'ed before the writes are acknowledged. */
-export class DirSync {
-  private readonly dirs = new Set<string>();
-
-  add(dir: string): void {
-    this.dirs.add(dir);
-  }
-
-  async run(): Promise<void> {
-    const dirs = [...this.dirs];
-    this.dirs.clear();
-    await Promise.all(dirs.map(fsyncDir));
-  }
-}
-
-/** A set of chunk ids protected from gc and delete until released. */
-export class Lease {
-  private readonly ids = new Set<string>();
-  private released = false;
-
-  constructor(private readonly holds: Map<string, number>) {}
-
-  hold(id: string): void {
-    if (this.released) throw new Error("lease already released: take a new lease with store.lease()");
-    if (this.ids.has(id)) return;
-    this.ids.add(id);
-    this.holds.set(id, (this.holds.get(id) ?? 0) + 1);
-  }
-
-  has(id: string): boolean {
-    return this.ids.has(id);
-  }
-
-  release(): void {
-    if (this.released) return;
-    this.released = true;
-    for (const id of this.ids) {
-      const n = this.holds.get(id)! - 1;
-      if (n === 0) this.holds.delete(id);
-      else this.holds.set(id, n);
-    }
-    this.ids.clear();
-  }
-}
 
 export interface GcResult {
   deleted: number;
@@ -70,7 +27,7 @@ export class ChunkStore {
   private readonly deleting = new Map<string, Promise<void>>();
   /** Chunks being written right now; a second writer of the same id waits for the first. */
   private readonly writing = new Map<string, Promise<void>>();
-  private readonly knownDirs = new Set<string>();
+  private readonly knownDirs = new Map<string, Promise<void>>();
   private used = 0;
   private count = 0;
 
@@ -117,7 +74,7 @@ export class ChunkStore {
    * Pass a `lease` to keep the chunk safe from gc until it is referenced by something live.
    */
   async put(data: Uint8Array, lease?: Lease): Promise<string> {
-    const id = chunkId(data);
+    const id = await this.idOf(data);
     lease?.hold(id);
     const dirs = new DirSync();
     await this.putMany([{ id, data }], dirs);
@@ -128,7 +85,7 @@ export class ChunkStore {
   /** Stores a chunk received from elsewhere under its announced id; rejects data that does not match. */
   async putVerified(id: string, data: Uint8Array, lease?: Lease): Promise<void> {
     assertChunkId(id);
-    const actual = chunkId(data);
+    const actual = await this.idOf(data);
     if (actual !== id) throw new ChunkMismatchError(id, actual);
     lease?.hold(id);
     const dirs = new DirSync();
@@ -317,6 +274,12 @@ export class ChunkStore {
     return path.join(this.chunksDir, id.slice(0, 2), id.slice(2, 4), id);
   }
 
+  /** SHA-256 of `data`, in the HashPool when large so the caller's thread stays free. */
+  private async idOf(data: Uint8Array): Promise<string> {
+    if (data.length <= INLINE_LIMIT) return chunkId(data);
+    return (await this.pool.hash(Buffer.from(data.buffer, data.byteOffset, data.byteLength))).id;
+  }
+
   /** Moves a corrupt chunk aside so it is never served again, keeping it for inspection. */
   private async quarantine(id: string, length: number): Promise<CorruptChunkError> {
     const target = path.join(this.quarantineDir, `${id}.${Date.now()}.${randomBytes(3).toString("hex")}`);
@@ -333,29 +296,35 @@ export class ChunkStore {
     return new CorruptChunkError(id, target);
   }
 
-  /** Creates chunks/ab/cd on first use and makes the new directory entries durable. */
-  private async ensureDir(dir: string): Promise<void> {
-    if (this.knownDirs.has(dir)) return;
-    const top = path.dirname(dir);
-    if (!this.knownDirs.has(top)) {
-      if (await mkdirIfMissing(top)) await fsyncDir(this.chunksDir);
-      this.knownDirs.add(top);
+  /**
+   * Creates chunks/ab/cd on first use and makes the new directory entries durable. Memoized
+   * as a promise, so a second writer into the same new directory waits for that fsync too.
+   */
+  private ensureDir(dir: string): Promise<void> {
+    let ready = this.knownDirs.get(dir);
+    if (!ready) {
+      const parent = path.dirname(dir);
+      const parentReady = parent === this.chunksDir ? Promise.resolve() : this.ensureDir(parent);
+      ready = parentReady.then(async () => {
+        if (await mkdirIfMissing(dir)) await fsyncDir(parent);
+      });
+      ready.catch(() => this.knownDirs.delete(dir)); // retry on the next write
+      this.knownDirs.set(dir, ready);
     }
-    if (await mkdirIfMissing(dir)) await fsyncDir(top);
-    this.knownDirs.add(dir);
+    return ready;
   }
 
   private async scan(): Promise<void> {
     for (const a of await readdirOrEmpty(this.chunksDir)) {
       const top = path.join(this.chunksDir, a);
-      this.knownDirs.add(top);
+      this.knownDirs.set(top, Promise.resolve());
       for (const b of await readdirOrEmpty(top)) {
         const dir = path.join(top, b);
-        this.knownDirs.add(dir);
-        for (const name of await readdirOrEmpty(dir)) {
-          this.used += (await fsp.stat(path.join(dir, name))).size;
-          this.count++;
-        }
+        this.knownDirs.set(dir, Promise.resolve());
+        // A directory's stats run in parallel: open waits per directory, not per chunk.
+        const sizes = await Promise.all((await readdirOrEmpty(dir)).map(async (name) => (await fsp.stat(path.join(dir, name))).size));
+        for (const size of sizes) this.used += size;
+        this.count += sizes.length;
       }
     }
   }
@@ -368,77 +337,7 @@ interface StagedChunk {
   size: number;
 }
 
-/**
- * fdatasync blocks one of libuv's 4 threads until the disk answers. Letting a whole batch sync
- * at once starves the reads of the file being ingested (they queue behind the syncs), so at
- * most SYNC_SLOTS syncs are outstanding per process.
- */
-const SYNC_SLOTS = 2;
-let syncsRunning = 0;
-const syncWaiters: (() => void)[] = [];
-
-async function syncAndClose(handle: FileHandle): Promise<void> {
-  while (syncsRunning >= SYNC_SLOTS) await new Promise<void>((resolve) => syncWaiters.push(resolve));
-  syncsRunning++;
-  try {
-    await handle.datasync();
-  } finally {
-    syncsRunning--;
-    syncWaiters.shift()?.();
-    await handle.close();
-  }
-}
-
 async function discard(staged: StagedChunk): Promise<void> {
   await staged.handle.close().catch(() => {});
   await fsp.rm(staged.tmp, { force: true });
-}
-
-/**
- * Values of settled promises; if any rejected, first cleans up every fulfilled value (and
- * runs `always`), then throws the first error.
- */
-function settledOrThrow<T>(results: PromiseSettledResult<T>[], cleanup: (value: T) => unknown, always?: () => unknown): T[] {
-  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-  if (!failed) return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-  for (const r of results) if (r.status === "fulfilled") void Promise.resolve(cleanup(r.value)).catch(() => {});
-  void Promise.resolve(always?.()).catch(() => {});
-  throw failed.reason;
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const handle = await fsp.open(dir, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function exists(file: string): Promise<boolean> {
-  try {
-    await fsp.access(file);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function mkdirIfMissing(dir: string): Promise<boolean> {
-  try {
-    await fsp.mkdir(dir);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw err;
-  }
-}
-
-async function readdirOrEmpty(dir: string): Promise<string[]> {
-  try {
-    return await fsp.readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw err;
-  }
 }

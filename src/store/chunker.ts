@@ -1,14 +1,26 @@
-// The ingest pipeline: reads a source block by block, cuts it (FastCDC) and hashes the chunks
-// in the HashPool, and yields hashed blocks in order. Reading block k+2, cutting block k+1 and
-// hashing block k overlap, so one stream keeps both cores busy.
+// The ingest pipeline: reads a source block by block and yields its chunks (FastCDC) with
+// their SHA-256 ids, in order, computed in the HashPool.
+//
+// Blocks are cut in parallel, each as if a chunk started at its first byte. Then, in order,
+// the true chunk chain (which carries a tail over from the previous block) is continued into
+// the block by a "stitch" job until it lands on one of the block's own cut points; from there
+// both chains are identical (chunking from a cut point depends only on the bytes after it), so
+// the rest of the block's cuts are used as they are. With random data the chains meet within
+// a chunk or two. If they do not meet within the junction (e.g. long zero runs, which only cut
+// at MAX), the block is cut again sequentially from the tail. The result always equals a
+// plain sequential pass (tested).
 import { promises as fsp } from "node:fs";
 import { MAX_CHUNK, SMALL_FILE_THRESHOLD } from "./fastcdc.js";
-import { hashInline, type ChunkedBlock, type HashPool } from "./hash-pool.js";
+import { hashInline, type ChunkedBlock, type CutBlock, type HashPool } from "./hash-pool.js";
 
-/** Fresh input bytes per block; the carried-over tail (< MAX_CHUNK) goes in front of them. */
+/** Input bytes per block. */
 const BLOCK_BYTES = 16 * 1024 * 1024;
-/** Hashed blocks waiting for the consumer: bounds memory to a few blocks per stream. */
-const QUEUE_DEPTH = 2;
+/** Blocks read and being cut ahead of the stitching point. */
+const CUTS_AHEAD = 2;
+/** Hashed pieces waiting for the consumer: bounds memory to a few blocks per stream. */
+const QUEUE_DEPTH = 3;
+/** How far into a block the chain may run before giving up on meeting the block's cuts. */
+const JUNCTION_BYTES = 2 * MAX_CHUNK;
 
 /** A file path, bytes in memory, a Readable, or any (async) iterable of bytes. */
 export type ChunkSourceInput = string | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
@@ -21,77 +33,163 @@ interface Filler {
 
 /**
  * Chunks and hashes a whole input. Inputs of at most SMALL_FILE_THRESHOLD bytes are one chunk
- * (none if empty). The concatenation of the yielded blocks' `data` is the input.
+ * (none if empty). The concatenation of the yielded pieces' `data` is the input.
  */
 export async function* chunkInput(source: ChunkSourceInput, pool: HashPool): AsyncGenerator<ChunkedBlock> {
+  if (source instanceof Uint8Array && source.length <= SMALL_FILE_THRESHOLD) {
+    // Small bytes in memory: no block buffer, no copy.
+    yield wholeBlock(Buffer.from(source.buffer, source.byteOffset, source.byteLength));
+    return;
+  }
   const filler = typeof source === "string" ? await fileFiller(source) : iterableFiller(source);
-  const queue: Promise<ChunkedBlock>[] = [];
-  let wake: (() => void) | undefined;
-  let producerDone = false;
+  const signal = new Signal();
+  const cutting: Promise<IndependentCut>[] = [];
+  const output: Promise<ChunkedBlock>[] = [];
   let stop = false;
-  const producer = (async () => {
+  let readerDone = false;
+  let stitcherDone = false;
+
+  // Reads blocks and starts cutting each one as soon as it is read.
+  const reader = (async () => {
     try {
-      let carry = Buffer.alloc(0);
-      let nextFill = readBlock(filler);
       for (let first = true; !stop; first = false) {
-        const { buffer, fresh } = await nextFill;
+        while (cutting.length >= CUTS_AHEAD && !stop) await signal.wait();
+        if (stop) break;
+        const buffer = Buffer.allocUnsafeSlow(BLOCK_BYTES);
+        const fresh = await filler.fill(buffer, 0, BLOCK_BYTES);
         const final = fresh < BLOCK_BYTES;
-        if (!final) {
-          nextFill = readBlock(filler); // read ahead while this block is cut
-          nextFill.catch(() => {}); // awaited on the next turn; until then not "unhandled"
-        }
-        const start = MAX_CHUNK - carry.length;
-        carry.copy(buffer, start);
-        const block = buffer.subarray(start, MAX_CHUNK + fresh);
-        if (first && final && block.length <= SMALL_FILE_THRESHOLD) {
-          queue.push(Promise.resolve(wholeBlock(block)));
-          break;
-        }
-        const cut = await pool.cut(block, final, true);
-        carry = Buffer.from(cut.data.subarray(cut.consumed)); // copied: the block moves to a hashing worker
-        const hashed = pool.hashChunks(cut, true);
-        hashed.catch(() => {}); // observed by the consumer; avoid an unhandled rejection meanwhile
-        queue.push(hashed);
-        wake?.();
-        while (queue.length >= QUEUE_DEPTH && !stop) await new Promise<void>((resolve) => (wake = resolve));
+        const block = buffer.subarray(0, fresh);
+        const job: Promise<IndependentCut> =
+          first && final && fresh <= SMALL_FILE_THRESHOLD ? Promise.resolve({ whole: block, final }) : pool.cut(block, final, true).then((cut) => ({ cut, final }));
+        job.catch(() => {}); // observed by the stitcher
+        cutting.push(job);
+        signal.notify();
         if (final) break;
       }
     } finally {
-      producerDone = true;
-      wake?.();
+      readerDone = true;
+      signal.notify();
     }
   })();
-  producer.catch(() => {});
+
+  reader.catch(() => {}); // awaited after the loop below; until then not "unhandled"
+
+  const emit = (piece: Promise<ChunkedBlock>): void => {
+    piece.catch(() => {}); // observed by the consumer
+    output.push(piece);
+    signal.notify();
+  };
+
+  // Joins the blocks' cuts into the true chain, in order, and queues the hashing.
+  const stitcher = (async () => {
+    try {
+      let tail: Buffer = Buffer.alloc(0);
+      while (!stop) {
+        if (cutting.length === 0) {
+          if (readerDone) break;
+          await signal.wait();
+          continue;
+        }
+        if (output.length >= QUEUE_DEPTH) {
+          await signal.wait();
+          continue;
+        }
+        const item = await cutting.shift()!;
+        signal.notify();
+        if (item.whole) {
+          emit(Promise.resolve(wholeBlock(item.whole)));
+          break;
+        }
+        tail = await stitchBlock(pool, tail, item.cut, item.final, emit);
+        if (item.final) break;
+      }
+    } finally {
+      stitcherDone = true;
+      signal.notify();
+    }
+  })();
+
+  stitcher.catch(() => {}); // likewise
+
   try {
     for (;;) {
-      if (queue.length === 0) {
-        if (producerDone) break;
-        await Promise.race([producer, new Promise<void>((resolve) => (wake = resolve))]);
+      if (output.length === 0) {
+        if (stitcherDone) break;
+        await Promise.race([stitcher, signal.wait()]); // not `reader`: once settled it would spin
         continue;
       }
-      const block = await queue.shift()!;
-      wake?.();
-      yield block;
+      const piece = await output.shift()!;
+      signal.notify();
+      if (piece.lengths.length) yield piece;
     }
-    await producer; // surfaces a read or worker error
+    await reader; // surfaces a read error
+    await stitcher; // surfaces a worker error
   } finally {
     stop = true;
-    wake?.();
-    await producer.catch(() => {});
-    await Promise.allSettled(queue);
+    signal.notify();
+    await Promise.allSettled([reader, stitcher, ...cutting, ...output]);
     await filler.close();
+  }
+}
+
+type IndependentCut = { whole: Buffer; final: boolean; cut?: undefined } | { cut: CutBlock; final: boolean; whole?: undefined };
+
+/**
+ * Emits the true chunks of one block whose independent cut is `cut`, given the tail carried
+ * over from the previous block; returns the new tail.
+ */
+async function stitchBlock(pool: HashPool, tail: Buffer, cut: CutBlock, final: boolean, emit: (piece: Promise<ChunkedBlock>) => void): Promise<Buffer> {
+  const block = cut.data;
+  let meetsAt = 0;
+  if (tail.length > 0) {
+    const headLength = Math.min(block.length, JUNCTION_BYTES);
+    const junction = Buffer.allocUnsafeSlow(tail.length + headLength);
+    tail.copy(junction, 0);
+    block.copy(junction, tail.length, 0, headLength);
+    const blockCuts = [0];
+    for (const len of cut.lengths) blockCuts.push(blockCuts[blockCuts.length - 1]! + len);
+    const stitched = await pool.stitch(junction, tail.length, blockCuts, final && headLength === block.length);
+    if (stitched.meetsAt < 0) {
+      // The chains did not meet: cut this block again, sequentially from the tail.
+      const whole = Buffer.allocUnsafeSlow(tail.length + block.length);
+      tail.copy(whole, 0);
+      block.copy(whole, tail.length);
+      const again = await pool.cut(whole, final, true);
+      const nextTail = Buffer.from(again.data.subarray(again.consumed));
+      emit(pool.hashChunks(again, true));
+      return nextTail;
+    }
+    emit(Promise.resolve(stitched));
+    meetsAt = stitched.meetsAt;
+  }
+  // From `meetsAt` on, the block's own cuts are the true ones.
+  let skip = 0;
+  let index = 0;
+  while (skip < meetsAt) skip += cut.lengths[index++]!;
+  const nextTail = Buffer.from(block.subarray(cut.consumed)); // copied: the block moves to a hashing worker
+  const rest: CutBlock = { data: block.subarray(meetsAt, cut.consumed), lengths: cut.lengths.slice(index), consumed: cut.consumed - meetsAt };
+  emit(pool.hashChunks(rest, true));
+  return nextTail;
+}
+
+/** Wakes every waiter on each notify: the reader, stitcher and consumer wait on each other. */
+class Signal {
+  private waiters: (() => void)[] = [];
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
   }
 }
 
 function wholeBlock(block: Buffer): ChunkedBlock {
   const lengths = block.length === 0 ? [] : [block.length];
   return { data: block, lengths, consumed: block.length, ids: hashInline(block, lengths) };
-}
-
-async function readBlock(filler: Filler): Promise<{ buffer: Buffer; fresh: number }> {
-  const buffer = Buffer.allocUnsafeSlow(MAX_CHUNK + BLOCK_BYTES);
-  const fresh = await filler.fill(buffer, MAX_CHUNK, BLOCK_BYTES);
-  return { buffer, fresh };
 }
 
 async function fileFiller(file: string): Promise<Filler> {

@@ -82,3 +82,25 @@ export function chunkLengths(data: Uint8Array, final: boolean): { lengths: numbe
   }
   return { lengths, consumed: pos };
 }
+
+/**
+ * Cut points of one block found independently (as if a chunk started at the block's first
+ * byte) equal the true ones from the first offset where both chains cut: chunking from a cut
+ * point depends only on the bytes after it. `stitchLengths` continues the true chain through
+ * `data` = the carried-over tail (`tailLength` bytes) + the block's head, and stops at the first
+ * cut that lands on one of `blockCuts` (offsets in the block, 0 included). `meetsAt` is that
+ * offset in the block, or -1 if the chains did not meet within `data`.
+ */
+export function stitchLengths(data: Uint8Array, tailLength: number, blockCuts: readonly number[], final: boolean): { lengths: number[]; consumed: number; meetsAt: number } {
+  const cuts = new Set(blockCuts);
+  const lengths: number[] = [];
+  let pos = 0;
+  while (pos < data.length) {
+    const len = cutPoint(data, pos, data.length, final);
+    if (len <= 0) break;
+    lengths.push(len);
+    pos += len;
+    if (pos >= tailLength && cuts.has(pos - tailLength)) return { lengths, consumed: pos, meetsAt: pos - tailLength };
+  }
+  return { lengths, consumed: pos, meetsAt: -1 };
+}

@@ -1,27 +1,30 @@
 // A small pool of worker threads that chunk (FastCDC) and hash (SHA-256) large inputs, so the
 // caller's thread (the pod's event loop, FUSE callbacks) stays free while a file is ingested.
 //
-// Cutting and hashing are separate jobs so one stream uses two cores: while one worker finds
-// the cut points of block k+1, another hashes the chunks of block k (measured: cut ~800 MB/s,
-// SHA-256 ~1.5 GB/s per core; cut+hash in one job ~450 MB/s, pipelined ~700 MB/s).
+// Cutting, stitching and hashing are separate jobs so one stream (see chunker.ts) spreads over
+// every worker (measured per core: cut ~800 MB/s, SHA-256 ~1.5 GB/s; cut+hash in one job
+// ~450 MB/s).
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { chunkId } from "./chunk-id.js";
-import { chunkLengths } from "./fastcdc.js";
+import { chunkLengths, stitchLengths } from "./fastcdc.js";
 
 export interface PoolRequest {
   seq: number;
-  kind: "cut" | "hash";
+  kind: "cut" | "hash" | "stitch";
   buffer: ArrayBuffer;
   offset: number;
   length: number;
   final: boolean;
   /** For "hash": the chunk lengths to hash (default: the whole range as one chunk). */
   lengths?: number[];
+  /** For "stitch": bytes of carried-over tail at the start, and the block's own cut offsets. */
+  tailLength?: number;
+  blockCuts?: number[];
 }
 
 export type PoolReply =
-  | { seq: number; buffer: ArrayBuffer; offset: number; length: number; lengths: number[]; ids: string[]; consumed: number; error?: undefined }
+  | { seq: number; buffer: ArrayBuffer; offset: number; length: number; lengths: number[]; ids: string[]; consumed: number; meetsAt: number; error?: undefined }
   | { seq: number; buffer: ArrayBuffer; error: string };
 
 /** Cut points of one block: chunk lengths in order and how many bytes they cover. */
@@ -96,6 +99,20 @@ export class HashPool {
   }
 
   /**
+   * Continues a chunk chain through `junction` (a carried-over tail of `tailLength` bytes + the
+   * head of a block) until it meets `blockCuts`, the block's independently found cut offsets
+   * (see `stitchLengths`), and hashes the chunks on the way. `junction` is transferred.
+   */
+  async stitch(junction: Buffer, tailLength: number, blockCuts: number[], final: boolean): Promise<ChunkedBlock & { meetsAt: number }> {
+    if (junction.length <= INLINE_LIMIT) {
+      const { lengths, consumed, meetsAt } = stitchLengths(junction, tailLength, blockCuts, final);
+      return { data: junction.subarray(0, consumed), lengths, consumed, meetsAt, ids: hashInline(junction, lengths) };
+    }
+    const reply = await this.submit("stitch", junction, final, undefined, { tailLength, blockCuts });
+    return { data: replyData(reply).subarray(0, reply.consumed), lengths: reply.lengths, consumed: reply.consumed, meetsAt: reply.meetsAt, ids: reply.ids };
+  }
+
+  /**
    * SHA-256 of `data` as a chunk id, off the caller's thread for large inputs. With `transfer`
    * the memory moves to the worker and back (see `cut`): use the returned `data`.
    */
@@ -112,14 +129,20 @@ export class HashPool {
     if (HashPool.sharedPool === this) HashPool.sharedPool = undefined;
   }
 
-  private submit(kind: PoolRequest["kind"], data: Buffer, final: boolean, lengths?: number[]): Promise<PoolReply & { error?: undefined }> {
+  private submit(
+    kind: PoolRequest["kind"],
+    data: Buffer,
+    final: boolean,
+    lengths?: number[],
+    stitch?: { tailLength: number; blockCuts: number[] },
+  ): Promise<PoolReply & { error?: undefined }> {
     if (this.closed) return Promise.reject(new Error("HashPool is closed: create a new pool"));
     if (data.buffer instanceof SharedArrayBuffer || data.buffer.byteLength <= Buffer.poolSize) {
       return Promise.reject(new Error("HashPool: only a buffer that owns its memory (Buffer.allocUnsafeSlow) can be transferred"));
     }
     const owner = this.pickWorker();
     const seq = ++this.seq;
-    const request: PoolRequest = { seq, kind, buffer: data.buffer, offset: data.byteOffset, length: data.length, final, lengths };
+    const request: PoolRequest = { seq, kind, buffer: data.buffer, offset: data.byteOffset, length: data.length, final, lengths, ...stitch };
     return new Promise((resolve, reject) => {
       this.jobs.set(seq, { resolve, reject, owner });
       if (owner.busy++ === 0) owner.worker.ref();

@@ -3,7 +3,9 @@ export { MIN_CHUNK, AVG_CHUNK, MAX_CHUNK, SMALL_FILE_THRESHOLD, cutPoint, chunkL
 export { chunkId, isChunkId, assertChunkId } from "./chunk-id.js";
 export { HashPool, INLINE_LIMIT, type CutBlock, type ChunkedBlock } from "./hash-pool.js";
 export { chunkInput, type ChunkSourceInput } from "./chunker.js";
-export { ChunkStore, Lease, DirSync, type GcResult } from "./chunk-store.js";
+export { ChunkStore, type GcResult } from "./chunk-store.js";
+export { Lease } from "./lease.js";
+export { DirSync } from "./durable-fs.js";
 export { CorruptChunkError, ChunkNotFoundError, ChunkMismatchError, InvalidManifestError } from "./errors.js";
 export { encodeManifest, decodeManifest, EMPTY_VERSION, EMPTY_MANIFEST, type Manifest, type ManifestEntry } from "./manifest.js";
 export {

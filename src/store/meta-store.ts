@@ -91,6 +91,9 @@ export class MetaStore {
     };
     this.docs.set(name, entry);
     doc.on("updateV2", entry.onUpdate);
+    doc.once("destroy", () => {
+      if (this.docs.get(name) === entry) this.detachDoc(name);
+    });
     if (hadState) this.append(entry, Y.encodeStateAsUpdateV2(doc));
     else this.maybeCompact(entry);
   }
@@ -154,6 +157,7 @@ export class MetaStore {
     if (entry.seq - entry.snapshotSeq < COMPACT_AFTER_UPDATES && entry.bytesSinceSnapshot < COMPACT_AFTER_BYTES) return;
     // Off the hot path: the update that crossed the threshold is acknowledged first.
     setImmediate(() => {
+      if (this.closed || this.docs.get(entry.name) !== entry) return;
       this.runCompaction(entry).catch((err: Error) => {
         this.backgroundError ??= new Error(`background compaction of "${entry.name}" failed: ${err.message}`, { cause: err });
       });

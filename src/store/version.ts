@@ -1,8 +1,10 @@
 // Versions: a file's content as chunks + a manifest. Writing streams the input through the
 // HashPool block by block; reading serves any byte range without loading the whole file.
 import { chunkId } from "./chunk-id.js";
-import { DirSync, type ChunkStore, type Lease } from "./chunk-store.js";
-import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError } from "./errors.js";
+import type { ChunkStore } from "./chunk-store.js";
+import { DirSync } from "./durable-fs.js";
+import type { Lease } from "./lease.js";
+import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError, InvalidManifestError } from "./errors.js";
 import { chunkInput, type ChunkSourceInput } from "./chunker.js";
 import { HashPool } from "./hash-pool.js";
 import { decodeManifest, encodeManifest, type Manifest, type ManifestEntry } from "./manifest.js";
@@ -172,9 +174,19 @@ export class VersionReader {
   private load(index: number): Promise<Buffer> {
     let data = this.recent.get(index);
     if (!data) {
-      data = fetchChunk(this.store, this.manifest.chunks[index]!.id, this.getChunk);
-      this.recent.set(index, data);
-      data.catch(() => this.recent.delete(index));
+      const entry = this.manifest.chunks[index]!;
+      data = fetchChunk(this.store, entry.id, this.getChunk).then((bytes) => {
+        // The hash proves the bytes; only the length can still disagree (a forged manifest).
+        if (bytes.length !== entry.length) {
+          throw new InvalidManifestError(`version ${this.version} says chunk ${index} (${entry.id}) has ${entry.length} bytes, it has ${bytes.length}`);
+        }
+        return bytes;
+      });
+      const loaded = data;
+      this.recent.set(index, loaded);
+      loaded.catch(() => {
+        if (this.recent.get(index) === loaded) this.recent.delete(index);
+      });
     }
     return data;
   }

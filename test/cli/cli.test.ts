@@ -2,7 +2,7 @@
 // real AdminServer (with simple routes) on a Unix socket in a temp directory.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -252,7 +252,8 @@ test("invite --expires and config apply", async () => {
   const invite = await wormhole(["invite", "--expires", "7d"]);
   assert.equal(invite.code, 0, invite.stderr);
   assert.deepEqual(requests["POST /invite"], { expiresInSeconds: 7 * 86400 });
-  assert.match(invite.stdout, /\nwh1-token\n[\s\S]* {2}wormhole join wh1-token\n$/);
+  assert.equal(invite.stdout, "wh1-token\n", "one line on stdout: the invite itself");
+  assert.match(invite.stderr, / {2}wormhole join wh1-token\n$/);
   await wormhole(["invite"]);
   assert.deepEqual(requests["POST /invite"], { expiresInSeconds: 86400 }, "default: 24 hours");
 
@@ -263,11 +264,32 @@ test("invite --expires and config apply", async () => {
   assert.equal(apply.stdout, "applied:\n  redundancy: 2 → 3\n");
 });
 
-test("init, join, start and config check are registered but not wired in this build", async () => {
-  for (const args of [["init", "--cluster", "home"], ["join", "tok"], ["start"], ["config", "check", "x.toml"]]) {
-    const run = await wormhole(args);
-    assert.equal(run.code, 1, args.join(" "));
-    assert.match(run.stderr, /^error: `wormhole .+` is not available in this build yet\n {2}help: /);
-  }
-  assert.equal((await wormhole(["join", "tok", "--role", "server"])).code, 2, "--role is checked");
+test("init, join, start and config check: what they create and how they fail", async () => {
+  const data = join(home, "pod-a");
+  const init = await wormhole(["init", "--cluster", "home", "--data", data, "--listen", "127.0.0.1:0", "--redundancy", "3"]);
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(init.stdout, /created cluster "home" with pod [0-9a-f]{32}/);
+  assert.match(await readFile(join(data, "wormhole.toml"), "utf8"), /^redundancy = 3/m);
+  assert.equal((await stat(join(data, "identity.key"))).mode & 0o777, 0o600, "the private key is readable by its owner only");
+
+  const again = await wormhole(["init", "--cluster", "home", "--data", data]);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^error: .* already holds a pod\n {2}help: /);
+  assert.equal((await wormhole(["init", "--cluster", "home", "--data", join(home, "x"), "--redundancy", "0"])).code, 2, "--redundancy is checked");
+
+  const badInvite = await wormhole(["join", "not-an-invite", "--data", join(home, "pod-b")]);
+  assert.equal(badInvite.code, 1);
+  assert.match(badInvite.stderr, /^error: invite is malformed: .*\n {2}help: copy the whole line printed by `wormhole invite`/);
+
+  const noPod = await wormhole(["start", "--data", join(home, "empty")]);
+  assert.equal(noPod.code, 1);
+  assert.match(noPod.stderr, /holds no pod\n {2}help: create one with `wormhole init`/);
+
+  const valid = await wormhole(["config", "check", join(data, "wormhole.toml")]);
+  assert.equal(valid.code, 0, valid.stderr);
+  assert.match(valid.stdout, /valid cluster configuration/);
+  await writeFile(join(home, "bad.toml"), '[cluster]\nname = "home"\nredundancy2 = 3\n');
+  const invalid = await wormhole(["config", "check", "bad.toml"]);
+  assert.equal(invalid.code, 1);
+  assert.match(invalid.stderr, /unknown key `redundancy2`[\s\S]*--> .*bad\.toml:3:1[\s\S]*did you mean `redundancy`/);
 });

@@ -117,6 +117,14 @@ describe("change events and loading", () => {
     assert.deepEqual(seenA, [[f.inode]]);
     push(a, b);
     assert.ok(seenB.some((ids) => ids.includes(f.inode)));
+    // A directory that comes back because of its content is reported too.
+    const d = a.mkdir("/d");
+    push(a, b);
+    a.rmdir("/d");
+    b.createFile("/d/x", undefined, C(5));
+    seenA.length = 0;
+    push(b, a);
+    assert.ok(seenA.some((ids) => ids.includes(d.inode)));
     off();
     a.write("/f", C(2));
     push(a, b);
@@ -151,6 +159,8 @@ describe("change events and loading", () => {
     const doc = a.docs.get(a.shardNames[0])!;
     doc.getMap("inodes").set(`${"ab".repeat(16)}/${podId(9)}`, { k: "f", loc: "nonsense" });
     doc.getMap("inodes").set("not-a-slot-key", 5);
+    doc.getMap("inodes").set(`${"cd".repeat(16)}/${podId(9)}`, "[1, 2");
+    doc.getMap("inodes").set(`${"ef".repeat(16)}/${podId(9)}`, JSON.stringify([9, null, "x", "y"]));
     assert.deepEqual(dumpTree(a), []);
   });
 });

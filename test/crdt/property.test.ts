@@ -2,9 +2,9 @@
 // offline periods. The invariants are checked in property-model.ts.
 import { test } from "node:test";
 import fc from "fast-check";
-import { opArb, RUNS, run } from "./property-model.js";
+import { opArb, RUNS, run, STATS } from "./property-model.js";
 
-test(`namespace replicas converge without losing versions (${RUNS} runs)`, () => {
+test(`namespace replicas converge without losing versions (${RUNS} runs)`, (t) => {
   fc.assert(
     fc.property(
       fc.integer({ min: 3, max: 5 }),
@@ -15,4 +15,5 @@ test(`namespace replicas converge without losing versions (${RUNS} runs)`, () =>
     ),
     { numRuns: RUNS },
   );
+  t.diagnostic(`coverage: ${JSON.stringify(STATS)} (operations ok/refused, conflicts by kind at the end of runs)`);
 });

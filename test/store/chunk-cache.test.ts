@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { test } from "node:test";
 import { ChunkCache, ChunkStore, MetaStore, writeVersion, type WrittenVersion } from "../../src/store/index.js";
-import { pseudoRandom, tempDir } from "./helpers.js";
+import { pseudoRandom, withTempDir } from "./helpers.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -32,9 +32,8 @@ async function versionIntact(store: ChunkStore, w: WrittenVersion): Promise<bool
   return true;
 }
 
-test("the cache stays within its byte bound under a larger workload, evicting least recently used", async () => {
-  const { dir, cleanup } = tempDir("cache-bound");
-  try {
+test("the cache stays within its byte bound under a larger workload, evicting least recently used", () =>
+  withTempDir("cache-bound", async (dir) => {
     const rig = await openRig(dir, 2 * MiB);
     const versions: WrittenVersion[] = [];
     for (let i = 0; i < 40; i++) {
@@ -49,14 +48,10 @@ test("the cache stays within its byte bound under a larger workload, evicting le
     assert.ok(rig.cache.usedBytes > MiB, "eviction stops once the cache fits");
     await rig.cache.close();
     await rig.meta.close();
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test("pinned versions, outbox versions and held chunks are never evicted", async () => {
-  const { dir, cleanup } = tempDir("cache-pin");
-  try {
+test("pinned versions, outbox versions and held chunks are never evicted", () =>
+  withTempDir("cache-pin", async (dir) => {
     const rig = await openRig(dir, MiB);
     const pinned = await cacheVersion(rig, "pinned");
     await rig.cache.pin(pinned.version);
@@ -80,14 +75,10 @@ test("pinned versions, outbox versions and held chunks are never evicted", async
     assert.ok(rig.cache.usedBytes <= MiB);
     await rig.cache.close();
     await rig.meta.close();
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test("cache accounting, LRU order and pins survive a restart", async () => {
-  const { dir, cleanup } = tempDir("cache-restart");
-  try {
+test("cache accounting, LRU order and pins survive a restart", () =>
+  withTempDir("cache-restart", async (dir) => {
     let rig = await openRig(dir, 4 * MiB);
     const old = await cacheVersion(rig, "old");
     const pinned = await cacheVersion(rig, "pinned");
@@ -112,7 +103,4 @@ test("cache accounting, LRU order and pins survive a restart", async () => {
     assert.ok(rig.cache.usedBytes <= used - fresh.size);
     await rig.cache.close();
     await rig.meta.close();
-  } finally {
-    cleanup();
-  }
-});
+  }));

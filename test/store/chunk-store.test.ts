@@ -3,15 +3,10 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import path from "node:path";
 import { test } from "node:test";
 import { ChunkMismatchError, ChunkNotFoundError, ChunkStore, CorruptChunkError, EMPTY_VERSION, chunkId } from "../../src/store/index.js";
-import { pseudoRandom, tempDir } from "./helpers.js";
+import { pseudoRandom, withTempDir } from "./helpers.js";
 
-async function withStore(label: string, body: (store: ChunkStore, dir: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = tempDir(label);
-  try {
-    await body(await ChunkStore.open(dir), dir);
-  } finally {
-    cleanup();
-  }
+function withStore(label: string, body: (store: ChunkStore, dir: string) => Promise<void>): Promise<void> {
+  return withTempDir(label, async (dir) => body(await ChunkStore.open(dir), dir));
 }
 
 test("put/get/has/delete round trip with size accounting, idempotent put", () =>

@@ -43,6 +43,18 @@ test("the same content gives the same chunks whatever the source shape", async (
   );
 });
 
+test("parallel cutting with stitching equals a sequential pass, also where chains never meet", async () => {
+  // Random data meets quickly; a zero run across block edges only cuts at MAX and forces the
+  // sequential fallback; small files in between test short blocks.
+  const mixed = Buffer.concat([pseudoRandom(20 * MiB + 3, "mix-a"), Buffer.alloc(21 * MiB), pseudoRandom(17 * MiB + 11, "mix-b"), Buffer.alloc(5)]);
+  for (const data of [mixed.subarray(0, 16 * MiB), mixed.subarray(7)]) {
+    const { lengths } = chunkLengths(data, true);
+    let pos = 0;
+    const expected = lengths.map((len) => chunkId(data.subarray(pos, (pos += len))));
+    assert.deepEqual(await chunkIds(data), expected, `${data.length} bytes`);
+  }
+});
+
 test("inputs up to the small-file threshold are one chunk, larger ones are cut", async () => {
   assert.deepEqual(await chunkIds(Buffer.alloc(0)), []);
   assert.equal((await chunkIds(pseudoRandom(SMALL_FILE_THRESHOLD, "small"))).length, 1);

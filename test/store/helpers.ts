@@ -10,6 +10,16 @@ export function tempDir(label: string): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Runs `body` with a fresh temp directory and removes it afterwards, pass or fail. */
+export async function withTempDir<T>(label: string, body: (dir: string) => Promise<T>): Promise<T> {
+  const { dir, cleanup } = tempDir(label);
+  try {
+    return await body(dir);
+  } finally {
+    cleanup();
+  }
+}
+
 /**
  * `size` pseudo-random bytes fully determined by `seed` (AES-256-CTR keystream: ~1 GB/s, so
  * 64 MiB costs tens of milliseconds and every run sees the same data).

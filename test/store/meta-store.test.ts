@@ -4,20 +4,11 @@ import { Level } from "level";
 import * as Y from "yjs";
 import { MetaStore } from "../../src/store/index.js";
 import { GroupCommit } from "../../src/store/group-commit.js";
-import { tempDir } from "./helpers.js";
+import { withTempDir } from "./helpers.js";
 
 const VERSION_A = "a".repeat(64);
 const VERSION_B = "b".repeat(64);
 const VERSION_C = "c".repeat(64);
-
-async function withDir(label: string, body: (dir: string) => Promise<void>): Promise<void> {
-  const { dir, cleanup } = tempDir(label);
-  try {
-    await body(dir);
-  } finally {
-    cleanup();
-  }
-}
 
 async function reload(dir: string, name: string): Promise<{ meta: MetaStore; doc: Y.Doc }> {
   const meta = await MetaStore.open(dir);
@@ -27,7 +18,7 @@ async function reload(dir: string, name: string): Promise<{ meta: MetaStore; doc
 }
 
 test("every update of an attached doc, local or remote, is persisted and reloaded", () =>
-  withDir("meta-doc", async (dir) => {
+  withTempDir("meta-doc", async (dir) => {
     const { meta, doc } = await reload(dir, "shard-0");
     doc.getMap("ns").set("local", { v: 1 });
     const remote = new Y.Doc();
@@ -44,7 +35,7 @@ test("every update of an attached doc, local or remote, is persisted and reloade
   }));
 
 test("a burst of updates is written in a few fsync'ed batches (group commit)", () =>
-  withDir("meta-group", async (dir) => {
+  withTempDir("meta-group", async (dir) => {
     const { meta, doc } = await reload(dir, "s");
     const map = doc.getMap("ns");
     const before = meta.batchCount;
@@ -58,7 +49,7 @@ test("a burst of updates is written in a few fsync'ed batches (group commit)", (
   }));
 
 test("compaction folds updates into a snapshot; later updates still persist", () =>
-  withDir("meta-compact", async (dir) => {
+  withTempDir("meta-compact", async (dir) => {
     const { meta, doc } = await reload(dir, "s");
     const map = doc.getMap("ns");
     for (let i = 0; i < 300; i++) map.set(`k${i % 50}`, i);
@@ -76,7 +67,7 @@ test("compaction folds updates into a snapshot; later updates still persist", ()
   }));
 
 test("background compaction starts by itself past the threshold", () =>
-  withDir("meta-bg", async (dir) => {
+  withTempDir("meta-bg", async (dir) => {
     const { meta, doc } = await reload(dir, "s");
     const map = doc.getMap("ns");
     for (let i = 0; i < 2500; i++) map.set(`k${i % 10}`, i);
@@ -91,7 +82,7 @@ test("background compaction starts by itself past the threshold", () =>
   }));
 
 test("state a doc had before attaching is persisted too", () =>
-  withDir("meta-pre", async (dir) => {
+  withTempDir("meta-pre", async (dir) => {
     const meta = await MetaStore.open(dir);
     const doc = new Y.Doc();
     doc.getMap("ns").set("early", true);
@@ -103,7 +94,7 @@ test("state a doc had before attaching is persisted too", () =>
   }));
 
 test("a failed write is surfaced by flush, and keeps being surfaced", () =>
-  withDir("meta-fail", async (dir) => {
+  withTempDir("meta-fail", async (dir) => {
     const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
     await db.open();
     const commit = new GroupCommit(db);
@@ -116,14 +107,14 @@ test("a failed write is surfaced by flush, and keeps being surfaced", () =>
   }));
 
 test("a second MetaStore on the same directory gets a clear error", () =>
-  withDir("meta-lock", async (dir) => {
+  withTempDir("meta-lock", async (dir) => {
     const meta = await MetaStore.open(dir);
     await assert.rejects(MetaStore.open(dir), /another pod/);
     await meta.close();
   }));
 
 test("outbox, peer holdings and local state persist across restarts", () =>
-  withDir("meta-indexes", async (dir) => {
+  withTempDir("meta-indexes", async (dir) => {
     const meta = await MetaStore.open(dir);
     await meta.outbox.add(VERSION_A, 100);
     await meta.outbox.add(VERSION_B, 200);

@@ -20,7 +20,7 @@ import {
   writeVersion,
   type ChunkSourceInput,
 } from "../../src/store/index.js";
-import { irregularPieces, pseudoRandom, sha256, tempDir } from "./helpers.js";
+import { irregularPieces, pseudoRandom, sha256, tempDir, withTempDir } from "./helpers.js";
 
 const MiB = 1024 * 1024;
 const temp = tempDir("version");
@@ -149,9 +149,8 @@ test("manifests are compact and decoding rejects malformed input", () => {
   for (const [what, bytes] of bad) assert.throws(() => decodeManifest(bytes), InvalidManifestError, what);
 });
 
-test("gc with collectLiveChunks keeps live versions and whatever an open reader holds", async () => {
-  const { dir, cleanup } = tempDir("version-gc");
-  try {
+test("gc with collectLiveChunks keeps live versions and whatever an open reader holds", () =>
+  withTempDir("version-gc", async (dir) => {
     const gcStore = await ChunkStore.open(dir);
     const keep = await writeVersion(gcStore, pseudoRandom(3 * MiB, "keep"));
     const drop = await writeVersion(gcStore, pseudoRandom(3 * MiB, "drop"));
@@ -166,14 +165,10 @@ test("gc with collectLiveChunks keeps live versions and whatever an open reader 
     reader.close();
     await gcStore.gc((id) => live.has(id));
     await assert.rejects(readManifest(gcStore, reading.version), ChunkNotFoundError);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test("a version written under a lease survives gc until the lease is released", async () => {
-  const { dir, cleanup } = tempDir("version-lease");
-  try {
+test("a version written under a lease survives gc until the lease is released", () =>
+  withTempDir("version-lease", async (dir) => {
     const leaseStore = await ChunkStore.open(dir);
     const lease = leaseStore.lease();
     const written = await writeVersion(leaseStore, pseudoRandom(2 * MiB, "lease"), { lease });
@@ -182,14 +177,10 @@ test("a version written under a lease survives gc until the lease is released", 
     lease.release();
     await leaseStore.gc(() => false);
     assert.equal(await leaseStore.has(written.version), false);
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test("concurrent writers of the same content share chunks and all succeed", async () => {
-  const { dir, cleanup } = tempDir("version-concurrent");
-  try {
+test("concurrent writers of the same content share chunks and all succeed", () =>
+  withTempDir("version-concurrent", async (dir) => {
     const shared = await ChunkStore.open(dir);
     const base = shared.usedBytes;
     const data = pseudoRandom(9 * MiB, "concurrent");
@@ -205,14 +196,10 @@ test("concurrent writers of the same content share chunks and all succeed", asyn
     const manifestBytes = (await shared.sizeOf(a.version))!;
     assert.equal(shared.usedBytes, base + data.length + manifestBytes + 1000);
     assert.ok((await readRange(shared, a.version, 0, data.length)).equals(data));
-  } finally {
-    cleanup();
-  }
-});
+  }));
 
-test("a failing source rejects writeVersion and leaves nothing held", async () => {
-  const { dir, cleanup } = tempDir("version-fail");
-  try {
+test("a failing source rejects writeVersion and leaves nothing held", () =>
+  withTempDir("version-fail", async (dir) => {
     const failing = await ChunkStore.open(dir);
     async function* brokenStream(): AsyncGenerator<Buffer> {
       yield pseudoRandom(20 * MiB, "broken");
@@ -222,7 +209,11 @@ test("a failing source rejects writeVersion and leaves nothing held", async () =
     await assert.rejects(writeVersion(failing, path.join(dir, "no-such-file")), { code: "ENOENT" });
     const result = await failing.gc(() => false);
     assert.equal(result.skippedHeld, 0, "a failed write releases its lease");
-  } finally {
-    cleanup();
-  }
+  }));
+
+test("a forged manifest whose lengths disagree with the chunks is refused on read", async () => {
+  const real = Buffer.from("twenty bytes of data");
+  const id = await store.put(real);
+  const forged = await store.put(encodeManifest({ size: 10, chunks: [{ id, length: 10 }] }));
+  await assert.rejects(readRange(store, forged, 0, 10), InvalidManifestError);
 });
