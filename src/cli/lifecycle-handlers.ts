@@ -31,15 +31,13 @@ export const lifecycleHandlers: LifecycleHandlers = {
         mount: async (pod) => {
           const mountpoint = options.mount ? resolve(options.mount) : pod.podConfig.mount.path;
           if (!mountpoint) return undefined;
-          const mounted = await mountFileService(pod.files, {
+          return mountFileService(pod.files, {
             mountpoint,
             stagingDir: pod.layout.staging,
             log: pod.log,
             allowOther: pod.podConfig.mount.allowOther,
             defaultPermissions: pod.podConfig.mount.defaultPermissions,
           });
-          pod.log.info(`mounted the cluster at ${mountpoint}`);
-          return mounted;
         },
       },
       adminRouteTable,

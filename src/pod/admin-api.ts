@@ -203,6 +203,17 @@ export interface ConfigApplyResponse {
   changes: string[];
 }
 
+export interface NetworkRequest {
+  /** false: close every connection and stop dialling (work offline); true: reconnect. */
+  online: boolean;
+}
+
+export interface NetworkResponse {
+  online: boolean;
+  /** Pods connected right now. */
+  connected: number;
+}
+
 type NoRequest = Record<string, never>;
 
 /** Every admin route: "METHOD /path" → request and response. */
@@ -222,6 +233,7 @@ export interface AdminApi {
   "POST /unpin": { request: PathRequest; response: PinResponse };
   "POST /invite": { request: InviteRequest; response: InviteResponse };
   "POST /config/apply": { request: ConfigApplyRequest; response: ConfigApplyResponse };
+  "POST /network": { request: NetworkRequest; response: NetworkResponse };
 }
 
 export type AdminRoute = keyof AdminApi;

@@ -30,6 +30,7 @@ export const REQUEST_FIELDS: { readonly [R in AdminRoute]: Readonly<Record<strin
   "GET /conflicts": {},
   "GET /conflicts/show": { path: clusterPath },
   "POST /conflicts/resolve": { path: clusterPath, keep: { type: "string", oneOf: ["newest", "both", "pod"] }, pod: { type: "string", optional: true } },
+  "POST /network": { online: { type: "boolean" } },
   "POST /pin": { path: clusterPath },
   "POST /unpin": { path: clusterPath },
   "POST /invite": { expiresInSeconds: { type: "number" } },

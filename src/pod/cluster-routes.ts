@@ -11,7 +11,16 @@ import { UserError } from "./user-error.js";
 
 export type ClusterRoutes = Pick<
   AdminHandlers,
-  "GET /status" | "GET /pods" | "POST /drain" | "POST /remove" | "POST /invite" | "POST /config/apply" | "GET /conflicts" | "GET /conflicts/show" | "POST /conflicts/resolve"
+  | "GET /status"
+  | "GET /pods"
+  | "POST /drain"
+  | "POST /remove"
+  | "POST /invite"
+  | "POST /config/apply"
+  | "POST /network"
+  | "GET /conflicts"
+  | "GET /conflicts/show"
+  | "POST /conflicts/resolve"
 >;
 
 export function clusterRoutes(pod: Pod): ClusterRoutes {
@@ -70,6 +79,10 @@ export function clusterRoutes(pod: Pod): ClusterRoutes {
       }
       const changes = pod.applyClusterConfig(text, file);
       return { applied: changes.length > 0, changes };
+    },
+    "POST /network": async ({ online }) => {
+      pod.setOnline(online);
+      return { online: pod.isOnline, connected: pod.mesh.connections().length };
     },
     "GET /conflicts": async () => ({ conflicts: pod.namespace.conflicts().map((c) => summarize(pod, c)) }),
     "GET /conflicts/show": async ({ path }) => detail(pod, findConflict(pod, path)),

@@ -69,6 +69,8 @@ export class Pod {
   private timers: NodeJS.Timeout[] = [];
   private ackWaiters = new Set<() => void>();
   private stopped = false;
+  /** Working offline on purpose (`wormhole offline`): no connections, writes queue locally. */
+  private offline = false;
 
   private constructor(parts: {
     layout: DataDirLayout;
@@ -108,7 +110,9 @@ export class Pod {
       ...(this.podConfig.pod.listen && this.podConfig.pod.role === "full" ? { listen: formatAddress(this.podConfig.pod.listen) } : {}),
       log: (level, message) => this.log[level](message),
       authorize: (request) =>
-        admit(request, {
+        this.offline
+          ? { ok: false, reason: "this pod is working offline (`wormhole online` reconnects it)" }
+          : admit(request, {
           cluster: this.clusterName,
           membership: this.membership,
           joinPolicy: () => this.clusterConfig.cluster.join,
@@ -336,7 +340,25 @@ export class Pod {
     return (ips.length > 0 ? ips : ["127.0.0.1"]).map((ip) => formatAddress({ host: ip, port: actualPort }));
   }
 
+  /** `wormhole offline` / `wormhole online`: a laptop leaving the network on purpose. */
+  setOnline(online: boolean): void {
+    this.offline = !online;
+    if (this.offline) {
+      this.mesh.setDialTargets([]);
+      for (const connection of this.mesh.connections()) this.mesh.disconnect(connection.podId, "working offline");
+      this.log.info("working offline: writes are kept here and uploaded when back online");
+    } else {
+      this.updateDialTargets();
+      this.log.info("back online: reconnecting");
+    }
+  }
+
+  get isOnline(): boolean {
+    return !this.offline;
+  }
+
   private updateDialTargets(): void {
+    if (this.offline) return;
     const targets = new Set<string>(this.podConfig.pod.peers.map((p) => formatAddress(p)));
     for (const member of this.membership.all()) {
       if (member.podId === this.podId || member.state === "left") continue;
@@ -492,9 +514,14 @@ export class Pod {
     });
   }
 
-  /** Whether a write to `path` is allowed now: read-only rules and failure reactions. */
+  /**
+   * Whether a write to `path` is allowed now: read-only rules, and the cluster's failure
+   * reaction. A client pod is exempt from the reaction: it queues its writes and uploads
+   * them later, which is the point of working offline.
+   */
   writeMode(path: string): "ok" | "read-only" {
     if (this.rules(path).readonly) return "read-only";
+    if (this.podConfig.pod.role === "client") return "ok";
     return this.health.reaction === "read-only" || this.health.reaction === "stop" ? "read-only" : "ok";
   }
 

@@ -73,6 +73,7 @@ const handlers: AdminHandlers = {
   "POST /unpin": record("POST /unpin", ({ path }) => ({ path, pinned: false })),
   "POST /invite": record("POST /invite", () => ({ token: "wh1-token", expiresAt: "2026-11-29T00:00:00Z", joinCommand: "wormhole join wh1-token" })),
   "POST /config/apply": record("POST /config/apply", () => ({ applied: true, changes: ["redundancy: 2 → 3"] })),
+  "POST /network": record("POST /network", (r) => ({ online: r.online, connected: 0 })),
 };
 
 interface Run {

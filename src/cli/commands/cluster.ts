@@ -70,4 +70,14 @@ export function registerClusterCommands(program: Command): void {
       process.stderr.write(`valid until ${formatTime(reply.expiresAt)}; on the new machine run:\n  ${reply.joinCommand}\n`);
     }
   });
+
+  for (const [name, online, description] of [
+    ["offline", false, "work offline: close every connection; writes are kept here and uploaded later"],
+    ["online", true, "end `wormhole offline`: reconnect and upload what was written meanwhile"],
+  ] as const) {
+    withCommonOptions(program.command(name).description(description), { json: true }).action(async (_opts, cmd: Command) => {
+      const reply = await callAdmin(dataDirOf(cmd), "POST /network", { online });
+      printReply(cmd, reply, (r) => (r.online ? "online: reconnecting to the cluster" : "offline: writes are queued here until `wormhole online`"));
+    });
+  }
 }
