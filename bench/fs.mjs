@@ -1,9 +1,9 @@
 // Throughput of a pod's FUSE mount vs the pod's own disk: sequential write and read of one
-// big file, creating and stat-ing many empty files. The mount is served by a child process
-// (dist/test/helpers/mount-child.js), so this process can measure freely.
+// big file, creating and stat-ing many empty files. The mount is served by a real one-pod
+// cluster (`wormhole init` + `wormhole start --mount`) in a child process, so this process
+// can measure freely.
 // Usage: node bench/fs.mjs [--smoke]   (last stdout line: one JSON object)
-// Env: WORMHOLE_ATTR_TIMEOUT / WORMHOLE_AUTO_CACHE change the mount's kernel caching.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -20,12 +20,13 @@ const FILES = smoke ? 500 : 10_000;
  * the parallelism: see docs/mount.md, "Performance".
  */
 const PARALLEL = 16;
-const CHILD = new URL("../dist/test/helpers/mount-child.js", import.meta.url).pathname;
+const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 
 const root = await fs.mkdtemp(join(tmpdir(), "wormhole-bench-fs-"));
 const data = join(root, "data");
 const mnt = join(root, "mnt");
-const disk = join(data, "disk-baseline");
+/** Beside the data directory, on the same disk (initPod wants the data directory to itself). */
+const disk = join(root, "disk-baseline");
 await fs.mkdir(mnt, { recursive: true });
 await fs.mkdir(disk, { recursive: true });
 
@@ -118,13 +119,20 @@ function round(x) {
 }
 
 async function startMount() {
-  const proc = spawn(process.execPath, [CHILD, data, mnt], { stdio: ["ignore", "pipe", "pipe"] });
+  await new Promise((resolve, reject) =>
+    execFile(process.execPath, [CLI, "init", "--data", data, "--cluster", "bench", "--listen", "127.0.0.1:0", "--redundancy", "1"], (err, _out, stderr) =>
+      err ? reject(new Error(`wormhole init failed: ${stderr}`)) : resolve(),
+    ),
+  );
+  const proc = spawn(process.execPath, [CLI, "start", "--data", data, "--mount", mnt], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   proc.stdout.on("data", (d) => (output += d));
   proc.stderr.on("data", (d) => (output += d));
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`mount did not get ready:\n${output}`)), 20_000);
-    proc.stdout.on("data", () => output.includes("READY") && (clearTimeout(timer), resolve()));
+    const ready = () => output.includes(`mounted at ${mnt}`) && (clearTimeout(timer), resolve());
+    proc.stdout.on("data", ready);
+    proc.stderr.on("data", ready);
     proc.on("exit", (code) => (clearTimeout(timer), reject(new Error(`mount exited ${code}:\n${output}`))));
   });
   return proc;

@@ -3,8 +3,10 @@
 // speed instead of through FUSE. That is only safe if every content change also changes mtime
 // or size as the kernel sees them. Almost always it does; it does not when a new version
 // arrives with the same size and the same millisecond mtime (two writes within one ms on two
-// pods, mtime set back with touch/rsync -t, a conflict resolved to the other side). For those
-// we show mtime + 1 ms, so libfuse drops the stale pages at the next open.
+// pods, mtime set back with touch/rsync -t, a conflict resolved to the other side, a file
+// replaced by another of the same size and mtime). For those we show mtime + 1 ms, so libfuse
+// drops the stale pages at the next open. Keyed by path, like libfuse's own nodes (and so the
+// kernel's page cache): a different file renamed over a cached one is caught too.
 const MAX_TRACKED = 200_000;
 
 interface Shown {
@@ -19,19 +21,19 @@ interface Shown {
 export class CacheGuard {
   private readonly shown = new Map<string, Shown>();
 
-  /** The mtime to report for `inode` at `version`. */
-  mtime(inode: string, version: string, size: number, mtimeMs: number): number {
-    const last = this.shown.get(inode);
+  /** The mtime to report for the file at `path`, now at `version`. */
+  mtime(path: string, version: string, size: number, mtimeMs: number): number {
+    const last = this.shown.get(path);
     if (last && last.version === version && last.mtimeMs === mtimeMs) return last.shownMs;
     const collides = last !== undefined && last.version !== version && last.size === size && last.shownMs === mtimeMs;
     const shownMs = collides ? mtimeMs + 1 : mtimeMs;
-    this.remember(inode, { version, size, mtimeMs, shownMs });
+    this.remember(path, { version, size, mtimeMs, shownMs });
     return shownMs;
   }
 
-  private remember(inode: string, shown: Shown): void {
-    this.shown.delete(inode); // re-insert: Map order is our LRU order
-    this.shown.set(inode, shown);
+  private remember(path: string, shown: Shown): void {
+    this.shown.delete(path); // re-insert: Map order is our LRU order
+    this.shown.set(path, shown);
     if (this.shown.size > MAX_TRACKED) this.shown.delete(this.shown.keys().next().value!);
   }
 }

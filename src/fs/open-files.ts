@@ -117,7 +117,7 @@ export class OpenFiles {
   private startWriting(entry: Entry): Promise<OpenFile> {
     const pending = (async () => {
       const base = entry.size > 0 ? await this.service.openContent(entry) : undefined;
-      return new OpenFile(entry.inode, entry.path, StagedFile.in(this.stagingDir, base, entry.attr.mtimeMs));
+      return new OpenFile(entry.inode, entry.path, new StagedFile(this.stagingDir, base, entry.attr.mtimeMs));
     })();
     this.files.set(entry.inode, pending);
     pending.catch(() => this.files.delete(entry.inode));

@@ -38,7 +38,7 @@ export class MountOperations {
     const entry = this.entry(path);
     const file = await this.open.fileOf(entry.inode);
     const stat = toStat(entry, file);
-    if (entry.kind === "file" && !file) stat.mtime = this.cacheGuard.mtime(entry.inode, entry.version, entry.size, entry.attr.mtimeMs);
+    if (entry.kind === "file" && !file) stat.mtime = this.cacheGuard.mtime(path, entry.version, entry.size, entry.attr.mtimeMs);
     return stat;
   }
 
@@ -164,6 +164,7 @@ export class MountOperations {
   async write(fd: number, data: Buffer, length: number, position: number): Promise<number> {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    this.files.assertFits(handle.file.path, Math.max(handle.file.staged.size, position + length), length);
     const bytes = data.subarray(0, length);
     const fed = this.feed(handle.file, bytes, position);
     const written = await handle.file.staged.write(bytes, position);
@@ -175,6 +176,7 @@ export class MountOperations {
     const entry = this.entry(path);
     if (entry.kind === "dir") throw new FsError("EISDIR", `${path}: is a directory`);
     this.files.assertWritable(path);
+    this.files.assertFits(path, size, 0); // a hole costs no storage (zero chunks dedupe)
     await this.open.withFile(entry, async (file, temporary) => {
       file.feed?.abort("truncate");
       await file.staged.truncate(size);
@@ -186,6 +188,7 @@ export class MountOperations {
   async ftruncate(fd: number, size: number): Promise<void> {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
+    this.files.assertFits(handle.file.path, size, 0);
     handle.file.feed?.abort("truncate");
     await handle.file.staged.truncate(size);
   }
@@ -240,10 +243,7 @@ export class MountOperations {
     }
     await file.staged.snapshot(async (content, size, mtimeMs) => {
       const stored = (await this.takeStreamed(file, size)) ?? (await this.files.store(content));
-      await this.files.record({ path, inode: file.inode }, stored, { mtimeMs });
-      const version = stored.written.version;
-      file.acknowledged = this.files.acknowledge(version);
-      file.acknowledged.catch((err: Error) => this.log.warn(`${path}: version ${version} not acknowledged yet: ${err.message}`));
+      file.acknowledged = (await this.files.record({ path, inode: file.inode }, stored, { mtimeMs })).acknowledged;
     });
   }
 

@@ -3,10 +3,15 @@
 // chunk instead of re-reading the whole staging file: the version is produced in parallel
 // with the writes (docs/mount.md, "Write path"). Any other write pattern aborts the feed and
 // the commit falls back to the staging file.
+/** Writes are gathered into blocks this big before the chunker sees them (fewer, larger allocations). */
+const BLOCK = 4 * 1024 * 1024;
+
 export class SequentialFeed implements AsyncIterable<Buffer> {
   /** Offset the next write must start at to stay sequential. */
   expected = 0;
   private readonly queue: Buffer[] = [];
+  private block: Buffer | undefined;
+  private blockUsed = 0;
   private queued = 0;
   private ended = false;
   private failure: Error | undefined;
@@ -24,13 +29,18 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
   async push(data: Buffer): Promise<void> {
     if (!this.active) return;
     this.expected += data.length;
-    this.queue.push(Buffer.from(data));
-    this.queued += data.length;
-    this.wakeConsumer?.();
+    for (let done = 0; done < data.length; ) {
+      this.block ??= Buffer.allocUnsafe(BLOCK);
+      const n = data.copy(this.block, this.blockUsed, done);
+      this.blockUsed += n;
+      done += n;
+      if (this.blockUsed === BLOCK) this.enqueueBlock();
+    }
     while (this.queued > this.limit && this.active) await new Promise<void>((wake) => this.wakeProducers.push(wake));
   }
 
   end(): void {
+    if (this.active) this.enqueueBlock();
     this.ended = true;
     this.wake();
   }
@@ -41,6 +51,7 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
     this.failure = new Error(`sequential feed aborted: ${reason}`);
     this.queue.length = 0;
     this.queued = 0;
+    this.block = undefined;
     this.wake();
   }
 
@@ -58,6 +69,15 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
       await new Promise<void>((wake) => (this.wakeConsumer = wake));
       this.wakeConsumer = undefined;
     }
+  }
+
+  private enqueueBlock(): void {
+    if (!this.block || this.blockUsed === 0) return;
+    this.queue.push(this.block.subarray(0, this.blockUsed));
+    this.queued += this.blockUsed;
+    this.block = undefined;
+    this.blockUsed = 0;
+    this.wakeConsumer?.();
   }
 
   private wake(): void {

@@ -33,9 +33,12 @@ export class StagedFile {
   /** Opened at the first write or truncation: most opens (and every create) write nothing. */
   private handle: Promise<FileHandle> | undefined;
 
+  /** Named at the first write as well. */
+  private stagingPath: string | undefined;
+
   constructor(
-    /** A name in the staging directory (which must exist); the file is created lazily. */
-    readonly stagingPath: string,
+    /** The staging directory (which must exist). */
+    private readonly stagingDir: string,
     private readonly base: BaseContent | undefined,
     mtimeMs: number,
   ) {
@@ -44,9 +47,6 @@ export class StagedFile {
     this.mtimeMs = mtimeMs;
   }
 
-  static in(stagingDir: string, base: BaseContent | undefined, mtimeMs: number): StagedFile {
-    return new StagedFile(join(stagingDir, `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`), base, mtimeMs);
-  }
 
   write(data: Buffer, offset: number): Promise<number> {
     return this.lock.shared(async () => {
@@ -100,11 +100,14 @@ export class StagedFile {
     this.base?.close();
     if (!this.handle) return;
     await (await this.handle).close();
-    await fsp.rm(this.stagingPath, { force: true });
+    await fsp.rm(this.stagingPath!, { force: true });
   }
 
   private staging(): Promise<FileHandle> {
-    this.handle ??= fsp.open(this.stagingPath, "w+", 0o600);
+    if (!this.handle) {
+      this.stagingPath = join(this.stagingDir, `${Date.now().toString(36)}-${randomBytes(6).toString("hex")}`);
+      this.handle = fsp.open(this.stagingPath, "w+", 0o600);
+    }
     return this.handle;
   }
 

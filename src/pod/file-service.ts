@@ -3,7 +3,7 @@
 // EROFS checked first, metadata made durable (MetaStore.flush) before an operation is
 // acknowledged, content chunked off the main thread, chunks missing locally pulled from a
 // holder through the daemon's `fetchChunk` and kept in the store as cache.
-import { statfs as statfsAsync } from "node:fs/promises";
+import { stat, statfs as statfsAsync } from "node:fs/promises";
 import type { Logger } from "./log.js";
 import type { Attr, Entry, Namespace } from "../crdt/index.js";
 import { EMPTY_VERSION, VersionReader, writeVersion, type ChunkStore, type HashPool, type MetaStore, type VersionSource, type WrittenVersion } from "../store/index.js";
@@ -28,6 +28,10 @@ export interface FileServicePorts {
   afterLocalWrite(version: string): Promise<void>;
   /** "read-only" when the cluster is frozen or a rule makes `path` read-only (→ EROFS). */
   writeMode(path: string): "ok" | "read-only";
+  /** The largest file allowed at `path` (the cluster's max_size), null for none (→ EFBIG). */
+  maxFileSize?(path: string): number | null;
+  /** Bytes this pod may still store (storage_limit minus what it holds), null for no limit (→ ENOSPC). */
+  spaceLeft?(): number | null;
   log: Logger;
 }
 
@@ -54,6 +58,16 @@ export interface CommitOptions {
 export interface StoredVersion {
   written: WrittenVersion;
   release(): void;
+}
+
+/** A version recorded as a file's content, on its way to replicas. */
+export interface Committed {
+  written: WrittenVersion;
+  /**
+   * Settles when the pod acknowledges the write per `write_ack`. It never goes unhandled (a
+   * rejection is logged), but awaiting it still rejects.
+   */
+  acknowledged: Promise<void>;
 }
 
 export interface AttrChanges {
@@ -102,7 +116,7 @@ export class FileService {
 
   stat(path: string): Entry {
     const entry = this.namespace.lookup(path);
-    if (!entry) throw new FileError("ENOENT", `${path}: no such file or directory`);
+    if (!entry) throw notFound(path);
     return entry;
   }
 
@@ -165,6 +179,21 @@ export class FileService {
     await this.mutate(path, () => this.namespace.setattr(path, attr));
   }
 
+  /**
+   * Throws EFBIG when a file at `path` would grow to `size`, ENOSPC when `adding` more bytes
+   * do not fit in the pod's storage limit.
+   */
+  assertFits(path: string, size: number, adding: number): void {
+    const max = this.ports.maxFileSize?.(path) ?? null;
+    if (max !== null && size > max) {
+      throw new FileError("EFBIG", `${path}: ${size} bytes is over the cluster's max_size of ${max} bytes`);
+    }
+    const left = this.ports.spaceLeft?.() ?? null;
+    if (left !== null && adding > left) {
+      throw new FileError("ENOSPC", `${path}: this pod's storage_limit is reached (${left} bytes left): free space or raise the limit in pod.toml`);
+    }
+  }
+
   /** Throws EROFS when `path` may not be written now (frozen cluster, read-only rule). */
   assertWritable(path: string): void {
     if (this.ports.writeMode(path) === "read-only") {
@@ -210,58 +239,68 @@ export class FileService {
   }
 
   /**
-   * Makes a stored version the content of a file, durably. `inode` (an open file's) wins over
-   * `path`, so a file renamed on another pod while open here still gets its new content; if
-   * that inode is gone, the content goes to `path` (recreated if needed), never lost.
+   * Makes a stored version the content of a file, durably, then waits for the pod's write
+   * acknowledgement (`afterLocalWrite`) in `acknowledged`. `inode` (an open file's) wins over `path`, so a file renamed on
+   * another pod while open here still gets its new content; if that inode is gone, the content
+   * goes to `path` (recreated if needed), never lost. The chunks stay leased until the pod has
+   * acknowledged the version (belt and braces: `stored` already put it in the outbox).
    */
-  async record(target: string | { path: string; inode?: string }, stored: StoredVersion, options: CommitOptions = {}): Promise<void> {
+  async record(target: string | { path: string; inode?: string }, stored: StoredVersion, options: CommitOptions = {}): Promise<Committed> {
     const { path, inode } = typeof target === "string" ? { path: target, inode: undefined } : target;
+    const { version, size } = stored.written;
     try {
-      const content = { version: stored.written.version, size: stored.written.size };
+      this.assertWritable(path);
+      this.assertFits(path, size, 0);
       const attr: Partial<Attr> = { mtimeMs: options.mtimeMs ?? Date.now(), ctimeMs: Date.now() };
       await this.mutate(path, () => {
         // Not inside namespace.batch(): a commit reads the resolved view, which batch defers,
-        // so the setattr would write back the head from before the write.
+        // so a setattr after the write would write back the head from before it.
         const existing = inode !== undefined && this.namespace.stat(inode) ? inode : this.namespace.lookup(path) ? path : undefined;
         if (existing === undefined) {
-          this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, content);
+          this.namespace.createFile(path, { mode: options.mode ?? 0o644, ...(options.owner ?? ownerOfProcess()), ...attr }, { version, size });
         } else {
-          this.namespace.write(existing, content);
           this.namespace.setattr(existing, attr);
+          this.namespace.write(existing, { version, size });
         }
       });
-    } finally {
-      stored.release(); // from here the namespace references the version, which keeps gc away
+    } catch (err) {
+      stored.release();
+      throw err;
     }
+    const acknowledged = this.ports.afterLocalWrite(version).finally(() => stored.release());
+    acknowledged.catch((err: Error) => this.ports.log.warn(`${path}: version ${version} is saved here but not acknowledged yet: ${err.message}`));
+    return { written: stored.written, acknowledged };
   }
 
-  /** `store` + `record`. Does not wait for replication: see `acknowledge`. */
-  async commit(path: string, source: VersionSource, options: CommitOptions = {}): Promise<WrittenVersion> {
+  /** `store` + `record`. Does not wait for replication: await `acknowledged` for that. */
+  async commit(target: string | { path: string; inode?: string }, source: VersionSource, options: CommitOptions = {}): Promise<Committed> {
+    const path = typeof target === "string" ? target : target.path;
     this.assertWritable(path);
-    const stored = await this.store(source);
-    await this.record(path, stored, options);
-    return stored.written;
+    if (typeof source === "string") {
+      const size = (await stat(source)).size;
+      this.assertFits(path, size, size);
+    }
+    return this.record(target, await this.store(source), options);
   }
 
-  /** Waits until `version` is acknowledged per the cluster's `write_ack`. */
-  acknowledge(version: string): Promise<void> {
-    return this.ports.afterLocalWrite(version);
-  }
-
-  /** `commit` then `acknowledge`: the CLI's put. */
+  /** `commit`, resolving once the write is acknowledged per `write_ack`: the CLI's put. */
   async writeFile(path: string, source: VersionSource, options: CommitOptions = {}): Promise<WrittenVersion> {
-    const written = await this.commit(path, source, options);
-    await this.acknowledge(written.version);
-    return written;
+    const committed = await this.commit(path, source, options);
+    await committed.acknowledged;
+    return committed.written;
   }
 
   async statfs(): Promise<FsStats> {
     const disk = await statfsAsync(this.options.dataDir);
+    // With a storage_limit, report the pod's share: `df` on the mount then shows what fits.
+    const left = this.ports.spaceLeft?.() ?? null;
+    const limit = left === null ? null : left + this.chunks.usedBytes;
+    const cap = (bytes: number) => (left === null ? bytes : Math.min(bytes, left));
     return {
       blockSize: disk.bsize,
-      totalBytes: disk.blocks * disk.bsize,
-      freeBytes: disk.bfree * disk.bsize,
-      availableBytes: disk.bavail * disk.bsize,
+      totalBytes: limit === null ? disk.blocks * disk.bsize : Math.min(limit, disk.blocks * disk.bsize),
+      freeBytes: cap(disk.bfree * disk.bsize),
+      availableBytes: cap(disk.bavail * disk.bsize),
       files: disk.files,
       freeFiles: disk.ffree,
       nameMax: 255,
@@ -292,6 +331,20 @@ export class FileService {
     }
     this.chunks.putVerified(id, data).catch((err: Error) => this.ports.log.warn(`could not cache pulled chunk ${id}: ${err.message}`));
     return data;
+  }
+}
+
+/**
+ * ENOENT without a stack trace: every create starts with a lookup that misses, so this is a
+ * hot path, and capturing the stack was ~1% of a create.
+ */
+function notFound(path: string): FileError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new FileError("ENOENT", `${path}: no such file or directory`);
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -39,8 +39,8 @@ export async function putTree(files: FileService, localPath: string, dest: strin
     } else if (st.isSymbolicLink()) {
       await files.symlink(await readlink(local), path, owner);
     } else if (st.isFile()) {
-      const written = await limited(() => files.commit(path, local, { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, owner }));
-      acknowledgements.push(files.acknowledge(written.version));
+      const { written, acknowledged } = await limited(() => files.commit(path, local, { mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, owner }));
+      acknowledgements.push(acknowledged);
       totals.files++;
       totals.bytes += written.size;
     } else {

@@ -1,14 +1,25 @@
-// Runs a mounted pod file service in a child process (test/helpers/mount-child.ts) for the
-// fs tests and the fs bench. The child serves FUSE on its own JS thread, so the test process
-// may do anything (including waiting on child processes) without deadlocking the mount.
+// A real pod with its FUSE mount, for the fs tests and the fs bench: `wormhole init` (first
+// time) then `wormhole start --mount` as a child process. The test drives the mount from its
+// own process; FUSE ops are served on the pod's JS thread, never this one.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtemp, mkdir, rm } from "node:fs/promises";
+import { access, mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { CLI, wormholeOk } from "./cluster.js";
 
 export const run = promisify(execFile);
-const CHILD = join(import.meta.dirname, "mount-child.js");
+
+/** One pod, redundancy 1, files up to 100 MiB, /ro/*.txt read-only by a rule. */
+export const TEST_CLUSTER_CONFIG = `[cluster]
+name = "fs-test"
+redundancy = 1
+max_size = "100MiB"
+
+[[rules]]
+path = "/ro/*.txt"
+readonly = true
+`;
 
 export interface MountedPod {
   root: string;
@@ -18,35 +29,46 @@ export interface MountedPod {
   output(): string;
   /** Absolute path inside the mount. */
   at(path: string): string;
-  /** Sends a signal and waits for the child to exit. */
+  /** Runs `wormhole <args> --data <this pod>`; throws with its output if it fails. */
+  cli(args: string[]): Promise<string>;
+  /** Sends a signal and waits for the pod to exit. */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** stop() + remove the temp dirs. */
   dispose(): Promise<void>;
 }
 
-export async function startMountedPod(options: { root?: string; mountpoint?: string; readOnlyPrefix?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MountedPod> {
+export async function startMountedPod(options: { root?: string; mountpoint?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MountedPod> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), "wormhole-fs-")));
   const data = join(root, "data");
   const mnt = options.mountpoint ?? join(root, "mnt");
-  await mkdir(data, { recursive: true });
-  await mkdir(mnt, { recursive: true }).catch(() => {}); // a stale mount answers ENOTCONN/EEXIST here
-  const args = [CHILD, data, mnt, ...(options.readOnlyPrefix ? [options.readOnlyPrefix] : [])];
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
+  await mkdir(mnt, { recursive: true }).catch(() => {}); // a stale mount answers ENOTCONN here
+  const cli = (args: string[]) => wormholeOk([...args, "--data", data]);
+  const initialised = await access(join(data, "identity.key")).then(
+    () => true,
+    () => false,
+  );
+  if (!initialised) {
+    const config = join(root, "wormhole.toml");
+    await writeFile(config, TEST_CLUSTER_CONFIG);
+    await cli(["init", "--cluster", "fs-test", "--listen", "127.0.0.1:0", "--config", config]);
+  }
+  const child = spawn(process.execPath, [CLI, "start", "--data", data, "--mount", mnt], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
   const ready = new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`mount child did not get ready in 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`the pod did not mount in 30 s:\n${output}`)), 30_000);
     const onData = () => {
-      if (output.includes("READY")) {
+      if (output.includes(`mounted at ${mnt}`)) {
         clearTimeout(timer);
         resolve();
       }
     };
     child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
     child.on("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`mount child exited ${code} before it was ready:\n${output}`));
+      reject(new Error(`the pod exited ${code} before it mounted:\n${output}`));
     });
   });
   try {
@@ -68,10 +90,11 @@ export async function startMountedPod(options: { root?: string; mountpoint?: str
     child,
     output: () => output,
     at: (path) => join(mnt, path),
+    cli,
     stop,
     async dispose() {
       await stop();
-      await run("fusermount", ["-uz", mnt]).catch(() => {}); // only matters if the child died
+      await run("fusermount", ["-uz", mnt]).catch(() => {}); // only matters if the pod died
       await rm(root, { recursive: true, force: true });
     },
   };

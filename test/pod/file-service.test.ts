@@ -80,6 +80,20 @@ describe("FileService", () => {
     assert.equal((await files.readRange(files.stat("/a.txt"), 0, 1)).toString(), "a");
   });
 
+  it("answers EFBIG past max_size and ENOSPC past the storage limit", async () => {
+    let left = 1000;
+    const { root, files } = await setup({ maxFileSize: () => 10, spaceLeft: () => left });
+    await files.commit("/ten", Readable.from([Buffer.alloc(10)]));
+    await assert.rejects(files.commit("/eleven", Readable.from([Buffer.alloc(11)])), (err: NodeJS.ErrnoException) => err.code === "EFBIG");
+    assert.equal(files.lookup("/eleven"), undefined, "nothing recorded");
+    left = 5;
+    const local = join(root, "six");
+    await writeFile(local, "123456");
+    await assert.rejects(files.commit("/six", local), (err: NodeJS.ErrnoException) => err.code === "ENOSPC" && /storage_limit/.test(err.message));
+    const fsStats = await files.statfs();
+    assert.ok(fsStats.availableBytes <= 5);
+  });
+
   it("persists metadata before acknowledging, and writeFile waits for the write acknowledgement", async () => {
     let acknowledge!: () => void;
     const acked = new Set<string>();
