@@ -150,6 +150,11 @@ export class Pod {
         stored: (version) => this.storedLocally(version),
         afterLocalWrite: (version) => this.afterLocalWrite(version),
         writeMode: (path) => this.writeMode(path),
+        maxFileSize: () => this.clusterConfig.cluster.maxSizeBytes,
+        spaceLeft: () => {
+          const limit = this.podConfig.pod.storageLimitBytes;
+          return limit === null ? null : Math.max(0, limit - this.chunks.usedBytes);
+        },
         log: this.log,
       },
       { pool: this.pool, dataDir: this.layout.root },
