@@ -1,4 +1,5 @@
 // Human output helpers: aligned tables, byte sizes, durations, shell quoting.
+import { parseDuration as parseConfigDuration } from "../config/index.js";
 import { UserError } from "../pod/user-error.js";
 
 const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
@@ -29,14 +30,19 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), ...rows.map(line)].join("\n");
 }
 
-const DURATION_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
-
-/** "90s", "15m", "24h", "7d", "2w", or combined "1d12h" → seconds. */
+/**
+ * A duration option ("90s", "15m", "24h", "7d", "1d12h") → whole seconds, rounded up. The
+ * same grammar as durations in the config files, so a value means one thing everywhere.
+ */
 export function parseDuration(text: string): number {
-  const parts = /^(?:\d+[smhdw])+$/.test(text) ? [...text.matchAll(/(\d+)([smhdw])/g)] : [];
-  const seconds = parts.reduce((sum, [, n, unit]) => sum + Number(n) * DURATION_UNITS[unit], 0);
-  if (seconds <= 0) throw new UserError(`"${text}" is not a duration`, 'write it like 30m, 24h, 7d or 1d12h (units: s, m, h, d, w)');
-  return seconds;
+  let ms: number;
+  try {
+    ms = parseConfigDuration(text);
+  } catch (error) {
+    throw new UserError(`"${text}" is not a duration: ${(error as Error).message}`, "write it like 30m, 24h, 7d or 1d12h (units: ms, s, m, h, d)");
+  }
+  if (ms <= 0) throw new UserError(`"${text}" is not a duration: it must be longer than zero`, "write it like 30m, 24h, 7d or 1d12h");
+  return Math.ceil(ms / 1000);
 }
 
 /** ISO time → "2026-11-22 02:48" in local time; the input unchanged if it is not a date. */
