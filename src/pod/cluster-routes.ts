@@ -19,6 +19,8 @@ export type ClusterRoutes = Pick<
   | "POST /invite"
   | "POST /config/apply"
   | "POST /network"
+  | "POST /pin"
+  | "POST /unpin"
   | "GET /conflicts"
   | "GET /conflicts/show"
   | "POST /conflicts/resolve"
@@ -80,6 +82,16 @@ export function clusterRoutes(pod: Pod): ClusterRoutes {
       }
       const changes = pod.applyClusterConfig(text, file);
       return { applied: changes.length > 0, changes };
+    },
+    "POST /pin": async ({ path }) => {
+      if (!pod.namespace.lookup(path)) throw new UserError(`${path} does not exist in the cluster`, "check the path with `wormhole ls`", 404);
+      await pod.setPinned(path, true);
+      return { path, pinned: true };
+    },
+    "POST /unpin": async ({ path }) => {
+      if (!pod.isPinned(path)) throw new UserError(`${path} is not pinned`, "`wormhole ls` marks pinned entries");
+      await pod.setPinned(path, false);
+      return { path, pinned: false };
     },
     "POST /network": async ({ online }) => {
       pod.setOnline(online);

@@ -31,6 +31,7 @@ function entryDetails(pod: Pod, entry: Entry): EntryDetails {
   return {
     replicas: pod.meta.holdings.holdersOf(entry.version).filter((p) => counted.has(p)).length,
     target: pod.ruleFor(entry.path).redundancy,
+    ...(pod.keepsLocally(entry.path) ? { pinned: true } : {}),
     ...(entry.conflictCopy ? { conflict: true } : {}),
   };
 }

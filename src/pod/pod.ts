@@ -4,7 +4,18 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { statfs } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
-import { type ClusterConfig, compileRules, type EffectiveRule, loadClusterConfig, loadPodConfig, parseClusterConfig, type PodConfig } from "../config/index.js";
+import {
+  type ClusterConfig,
+  compileGlob,
+  compileRules,
+  type EffectiveRule,
+  type GlobMatcher,
+  loadClusterConfig,
+  loadPodConfig,
+  matchesAny,
+  parseClusterConfig,
+  type PodConfig,
+} from "../config/index.js";
 import { Namespace } from "../crdt/index.js";
 import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Mesh, parseIdentity, parseInviteUrl, Rpc } from "../net/index.js";
 import { ChunkCache, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
@@ -32,6 +43,8 @@ export const CLUSTER_CONFIG_KEY = "config";
 const REPLAN_INTERVAL_MS = 1_000;
 /** How often unreferenced chunks are collected. */
 const GC_INTERVAL_MS = 30_000;
+/** Local state key of the pinned paths. */
+const PINS_KEY = "pins";
 /** A file modified this recently is placed by the pods' `new` affinity, older ones by `cold`. */
 const NEW_FILE_AGE_MS = 24 * 3600 * 1000;
 /** How long a `write_ack = "redundancy"` write waits for its replicas before failing. */
@@ -88,6 +101,7 @@ export class Pod {
   }) {
     this.layout = parts.layout;
     this.podConfig = parts.podConfig;
+    this.clientKeep = parts.podConfig.client.keep.map((glob) => compileGlob(glob));
     this.clusterConfig = parts.clusterConfig;
     this.rules = compileRules(parts.clusterConfig);
     this.identity = parts.identity;
@@ -193,6 +207,8 @@ export class Pod {
       pendingInvite,
     });
     for (const [name, doc] of pod.namespace.docs) await meta.attachDoc(name, doc);
+    const pins = await meta.local.get<unknown>(PINS_KEY);
+    if (Array.isArray(pins)) pod.pins = new Set(pins.filter((p): p is string => typeof p === "string"));
     return pod;
   }
 
@@ -429,16 +445,41 @@ export class Pod {
     return this.placement(fileClass).place(inode, redundancy);
   }
 
-  /** Every live version with the redundancy its path asks for. */
+  /** Every live version with the redundancy its path asks for, and whether to keep it here. */
   liveVersionRefs(): LiveVersionRef[] {
     const refs: LiveVersionRef[] = [];
     for (const { inode, version } of this.namespace.liveVersions()) {
       if (version === EMPTY_VERSION) continue; // every store has it: nothing to replicate
       const path = this.namespace.stat(inode)?.path;
       const redundancy = path === undefined ? this.clusterConfig.cluster.redundancy : this.rules(path).redundancy;
-      refs.push({ inode, version, redundancy: this.effectiveRedundancy(redundancy) });
+      refs.push({ inode, version, redundancy: this.effectiveRedundancy(redundancy), keepHere: path !== undefined && this.keepsLocally(path) });
     }
     return refs;
+  }
+
+  // ---- pinned and keep-local paths -----------------------------------------------------------
+
+  private pins = new Set<string>();
+  private readonly clientKeep: GlobMatcher[];
+
+  /**
+   * Content this pod downloads ahead and never lets go: pinned paths (`wormhole pin`), the
+   * cluster's `keep` rules, and a client pod's `keep` globs.
+   */
+  keepsLocally(path: string): boolean {
+    for (const pin of this.pins) if (path === pin || path.startsWith(pin === "/" ? "/" : `${pin}/`)) return true;
+    return this.rules(path).keep || matchesAny(this.clientKeep, path);
+  }
+
+  isPinned(path: string): boolean {
+    return this.pins.has(path);
+  }
+
+  async setPinned(path: string, pinned: boolean): Promise<void> {
+    if (pinned) this.pins.add(path);
+    else this.pins.delete(path);
+    await this.meta.local.put(PINS_KEY, [...this.pins]);
+    this.replicator.trigger();
   }
 
   /** `lower-redundancy`: place on the pods that remain instead of waiting for the others. */

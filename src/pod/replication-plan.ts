@@ -5,6 +5,8 @@ export interface LiveVersionRef {
   inode: string;
   version: string;
   redundancy: number;
+  /** This pod wants a local copy whatever the placement (pinned, or a keep rule). */
+  keepHere?: boolean;
 }
 
 export interface PlanInput {
@@ -21,7 +23,7 @@ export interface PlanInput {
 }
 
 export interface ReplicationPlan {
-  /** Versions this pod is a target for and lacks. */
+  /** Versions this pod is a target for, or keeps here, and lacks. */
   pull: string[];
   /** Versions this pod holds, is no target for, and every target confirmed holding. */
   drop: string[];
@@ -34,17 +36,20 @@ export function planReplication(input: PlanInput): ReplicationPlan {
   const drop: string[] = [];
   const fullyReplicated: string[] = [];
   const live = new Set<string>();
+  const keptHere = new Set<string>();
+  for (const ref of input.versions) if (ref.keepHere) keptHere.add(ref.version);
   for (const { inode, version, redundancy } of input.versions) {
     if (live.has(version)) continue; // the same content under two names is one replica set
     live.add(version);
+    const keepHere = keptHere.has(version);
     const targets = input.targetsOf(inode, redundancy);
     const holders = input.holdersOf(version);
     const isTarget = targets.includes(input.selfId);
     const heldHere = input.heldLocally.has(version);
     const targetsConfirmed = targets.length > 0 && targets.every((t) => holders.includes(t) && input.isReachable(t));
-    if (isTarget && !heldHere) pull.push(version);
+    if ((isTarget || keepHere) && !heldHere) pull.push(version);
     if (targetsConfirmed) fullyReplicated.push(version);
-    if (heldHere && !isTarget && targetsConfirmed && !input.isProtected(version)) drop.push(version);
+    if (heldHere && !isTarget && !keepHere && targetsConfirmed && !input.isProtected(version)) drop.push(version);
   }
   return { pull, drop, fullyReplicated };
 }

@@ -85,3 +85,15 @@ test("an unknown key without an invite is refused", async () => {
     ["stranger"],
   );
 });
+
+test("a pinned directory is kept whole on the pod that pinned it: readable with every other pod gone", async () => {
+  const d = cluster.pods.find((p) => p.name === "d")!;
+  assert.match(await d.cli(["pin", "/data"]), /pinned \/data/);
+  const ls = JSON.parse(await d.cli(["ls", "/data", "--json"])) as { entries: { pinned?: boolean }[] };
+  assert.ok(ls.entries.every((e) => e.pinned), "ls marks pinned entries");
+  await waitFor("d to fetch every pinned file", async () => (await d.status()).pendingFetches === 0 && (await d.status()).pods.find((p) => p.self)!.usedBytes >= 60 * 1000, 20_000);
+  for (const pod of cluster.pods.filter((p) => p !== d)) await pod.kill("SIGKILL");
+  const out = join(cluster.root, "pinned-copy");
+  await d.cli(["get", "/data", out]);
+  for (let i = 0; i < FILES; i++) assert.equal(readFileSync(join(out, `f${i}`)).length, 1000 + i);
+});

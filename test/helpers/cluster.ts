@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import type { StatusResponse } from "../../src/pod/admin-api.js";
 
 const run = promisify(execFile);
 export const CLI = join(import.meta.dirname, "..", "..", "src", "cli", "main.js");
@@ -79,8 +80,8 @@ export class PodProcess {
     });
   }
 
-  async status(): Promise<StatusJson> {
-    return JSON.parse(await wormholeOk(["status", "--json", "--data", this.data])) as StatusJson;
+  async status(): Promise<StatusResponse> {
+    return JSON.parse(await wormholeOk(["status", "--json", "--data", this.data])) as StatusResponse;
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
@@ -98,12 +99,6 @@ export class PodProcess {
   }
 }
 
-export interface StatusJson {
-  cluster: string;
-  health: string;
-  files: { total: number; underReplicated: number; unavailable: number };
-  pods: { id: string; name: string; role: string; state: string; usedBytes: number; capacityBytes: number; address?: string }[];
-}
 
 export class Cluster {
   readonly root = mkdtempSync(join(tmpdir(), "wormhole-cluster-"));

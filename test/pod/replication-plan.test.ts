@@ -58,3 +58,9 @@ test("a missing pod stays placeable for the grace period, measured from when it 
   assert.ok(!liveness.isPlaceable("never-seen"));
   assert.ok(liveness.isPlaceable("self"));
 });
+
+test("a version kept here (pinned, keep rule) is pulled and never dropped, target or not", () => {
+  const versions = [{ inode: "1", version: "v-1", redundancy: 2, keepHere: true }];
+  assert.deepEqual(planReplication(input({ "v-1": ["b", "c"] }, { "1": ["b", "c"] }, { versions })).pull, ["v-1"]);
+  assert.deepEqual(planReplication(input({ "v-1": ["a", "b", "c"] }, { "1": ["b", "c"] }, { versions })).drop, []);
+});
