@@ -238,6 +238,7 @@ export class Pod {
     this.foundClusterIfFirst();
     this.namespace.registry.onChange((keys) => {
       if (keys.has(CLUSTER_CONFIG_KEY)) this.adoptReplicatedConfig();
+      this.disconnectRemovedPeers();
       this.updateDialTargets();
       this.finishJoinIfMember();
       this.changed();
@@ -362,6 +363,14 @@ export class Pod {
       .filter((i) => i && i.family === "IPv4" && !i.internal)
       .map((i) => i!.address);
     return (ips.length > 0 ? ips : ["127.0.0.1"]).map((ip) => formatAddress({ host: ip, port: actualPort }));
+  }
+
+  /** A peer removed from the cluster (`wormhole remove`) is cut off at once, not at its next reconnect. */
+  private disconnectRemovedPeers(): void {
+    if (this.pendingInvite) return; // still joining: the membership is not here yet
+    for (const connection of this.mesh.connections()) {
+      if (!this.membership.isMember(connection.podId)) this.mesh.disconnect(connection.podId, "removed from the cluster");
+    }
   }
 
   /** `wormhole offline` / `wormhole online`: a laptop leaving the network on purpose. */

@@ -86,6 +86,18 @@ test("an unknown key without an invite is refused", async () => {
   );
 });
 
+test("a removed pod is refused from then on and its files keep their copies elsewhere", async () => {
+  const c = cluster.pods.find((p) => p.name === "c")!;
+  assert.match(await a.cli(["remove", "c"]), /removed c/);
+  await waitFor("c to be cut off", () => /was removed from cluster/.test(c.output), 15_000);
+  await waitFor("every file on 2 remaining pods", async () => {
+    const entries = (JSON.parse(await a.cli(["ls", "/data", "--json"])) as { entries: { replicas?: number }[] }).entries;
+    return entries.length === FILES && entries.every((e) => e.replicas === 2);
+  }, 20_000);
+  assert.equal((await a.status()).pods.find((p) => p.name === "c")?.state, "left");
+  await c.kill();
+});
+
 test("a pinned directory is kept whole on the pod that pinned it: readable with every other pod gone", async () => {
   const d = cluster.pods.find((p) => p.name === "d")!;
   assert.match(await d.cli(["pin", "/data"]), /pinned \/data/);
