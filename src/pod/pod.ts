@@ -29,6 +29,7 @@ import { createLogger, type Logger } from "./log.js";
 import { type MemberRecord, Membership } from "./membership.js";
 import { type Affinity, type FileClass, Placement, podWeight } from "./placement.js";
 import type { LiveVersionRef, PlanInput } from "./replication-plan.js";
+import { runLimited } from "./limiter.js";
 import { Replicator } from "./replicator.js";
 import { UserError } from "./user-error.js";
 
@@ -43,6 +44,8 @@ export const CLUSTER_CONFIG_KEY = "config";
 const REPLAN_INTERVAL_MS = 1_000;
 /** How often unreferenced chunks are collected. */
 const GC_INTERVAL_MS = 30_000;
+/** Chunks one version fetch has in flight (each up to 4 MiB). */
+const CHUNKS_IN_FLIGHT = 16;
 /** Local state key of the pinned paths. */
 const PINS_KEY = "pins";
 /** A file modified this recently is placed by the pods' `new` affinity, older ones by `cold`. */
@@ -525,9 +528,11 @@ export class Pod {
         lease.hold(id);
         if (!(await this.chunks.has(id))) missing.push(id);
       }
-      const unique = [...new Set(missing)];
-      const datas = await this.chunkPull.pullMany(unique, holders);
-      await Promise.all(unique.map((id, i) => this.chunks.putVerified(id, datas[i]!)));
+      // A bounded window of chunks in flight, each written as it arrives: memory stays at
+      // a few dozen MiB whatever the file's size, and the pulls spread over every holder.
+      await runLimited([...new Set(missing)], CHUNKS_IN_FLIGHT, async (id) => {
+        await this.chunks.putVerified(id, await this.chunkPull.pull(id, holders()));
+      });
       await this.chunks.putVerified(version, manifestBytes);
       // These chunks are a counted replica now, not cache.
       await Promise.all([version, ...manifest.chunks.map((c) => c.id)].map((id) => this.cache.forget(id)));
