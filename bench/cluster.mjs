@@ -25,6 +25,7 @@ const CATCHUP_FILES = flag("--catchup-files", smoke ? 200 : 10_000);
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), "wormhole-bench-cluster-"));
 const children = [];
+const logs = new Map();
 
 function cli(...argv) {
   return execFileSync(process.execPath, [CLI, ...argv], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
@@ -48,11 +49,12 @@ async function until(what, probe, timeoutMs = 600_000, intervalMs = 5) {
 async function startPod(name) {
   const data = join(root, name);
   const child = spawn(process.execPath, [CLI, "start", "--data", data], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, WORMHOLE_LOG: "warn" } });
-  let log = "";
-  child.stderr.on("data", (d) => (log += d));
+  logs.set(name, "");
+  child.stderr.on("data", (d) => logs.set(name, logs.get(name) + d));
+  child.on("exit", (code, signal) => logs.set(name, `${logs.get(name)}[exited: ${code ?? signal}]\n`));
   children.push(child);
   await until(`pod ${name}`, async () => {
-    if (child.exitCode !== null) throw new Error(`pod ${name} exited: ${log}`);
+    if (child.exitCode !== null) throw new Error(`pod ${name} exited: ${logs.get(name)}`);
     return Boolean(await adminRequest(data, "GET", "/status"));
   }, 30_000, 50);
   return data;
@@ -158,6 +160,9 @@ try {
   });
   results.joinCatchUpSec = Number(((performance.now() - joinStarted) / 1000).toFixed(2));
   results.files = total;
+} catch (error) {
+  for (const [name, log] of logs) console.error(`--- pod ${name} (last lines) ---\n${log.split("\n").slice(-15).join("\n")}`);
+  throw error;
 } finally {
   for (const child of children) child.kill("SIGTERM");
   await sleep(500);
