@@ -45,8 +45,13 @@ export interface Slot {
   at: AttrGroup;
 }
 
-/** A slot as read back from a shard, with the pod whose key it is stored under. */
-export interface StoredSlot extends Slot {
+/**
+ * A slot as read back from a shard, with the pod whose key it is stored under. It is its
+ * own head (`slot.head === slot`): the head fields live on the slot object, so an inode
+ * with one slot uses its `slots` array as its `heads` array too. One object and one array
+ * fewer per inode (~80 B/file, and fewer objects for the collector to copy on load).
+ */
+export interface StoredSlot extends Slot, HeadGroup {
   w: PodId;
 }
 
@@ -133,12 +138,21 @@ export function decodeSlot(stored: unknown, writer: PodId): StoredSlot | undefin
     w: writer,
     k,
     loc,
-    head: { v: r[8] === null ? null : shareText(stored, r[8]), sz: r[9], b: r[10].length === 0 ? NO_BASE : r[10], t: headSame ? loc.t : r[11], p: headSame ? loc.p : podOr(r[12], writer) },
+    head: NO_HEAD_YET,
     at: { m: r[13], u: r[14], g: r[15], mt: r[16], ct: r[17] ?? r[16], t: atSame ? loc.t : r[18], p: atSame ? loc.p : podOr(r[19], writer) },
+    v: r[8] === null ? null : shareText(stored, r[8]),
+    sz: r[9],
+    b: r[10].length === 0 ? NO_BASE : r[10],
+    t: headSame ? loc.t : r[11],
+    p: headSame ? loc.p : podOr(r[12], writer),
   };
+  slot.head = slot;
   if (r[1] !== null) slot.s = r[1];
   return slot;
 }
+
+/** Placeholder until a decoded slot points `head` at itself. */
+const NO_HEAD_YET: HeadGroup = Object.freeze({ v: null, sz: 0, b: [], t: 0, p: "" });
 
 /** Most heads replace nothing: one shared empty base instead of an array per record (32 B). */
 const NO_BASE = Object.freeze([]) as unknown as string[];

@@ -84,12 +84,14 @@ export class View {
       rec = this.newRec(inode);
       this.recs.set(inode, rec);
     }
+    // Always a new array, never changed in place: `heads` may be this very array (see
+    // resolveSlots) and must keep showing the resolved state until the next flush. A fresh
+    // literal, not push(): push on an empty array reserves room for 17 elements, ~130
+    // wasted bytes per inode at 100k+ inodes.
     const at = rec.slots.findIndex((s) => s.w === pod);
     if (slot === undefined) {
       if (at >= 0) rec.slots = rec.slots.filter((_, i) => i !== at);
-    } else if (at >= 0) rec.slots[at] = slot;
-    // A fresh literal, not push(): push on an empty array reserves room for 17 elements,
-    // ~130 wasted bytes per inode at 100k+ inodes.
+    } else if (at >= 0) rec.slots = rec.slots.map((s, i) => (i === at ? slot : s));
     else rec.slots = rec.slots.length === 0 ? [slot] : [...rec.slots, slot].sort((a, b) => (a.w < b.w ? -1 : 1));
     if (!rec.dirty) {
       rec.dirty = true;
@@ -161,7 +163,8 @@ export class View {
       rec.loc = newestBy(rec.slots.map((s) => s.loc));
       rec.attr = newestBy(rec.slots.map((s) => s.at));
     }
-    rec.heads = liveHeads(rec.slots);
+    // One slot is its own live head (see StoredSlot): share the array instead of allocating one.
+    rec.heads = rec.slots.length === 1 ? rec.slots : liveHeads(rec.slots);
     rec.alive = rec.heads.some((h) => h.v !== null);
   }
 
