@@ -127,9 +127,23 @@ export function decodeSlot(stored: unknown, writer: PodId): StoredSlot | undefin
   if (!strOrNull(r[8]) || typeof r[9] !== "number" || !Array.isArray(r[10]) || !r[10].every((b) => typeof b === "string")) return undefined;
   if (typeof r[13] !== "number" || typeof r[14] !== "number" || typeof r[15] !== "number" || typeof r[16] !== "number" || (r[17] !== null && typeof r[17] !== "number")) return undefined;
   if (!Number.isSafeInteger(r[6]) || !Number.isSafeInteger(r[11]) || !Number.isSafeInteger(r[18]) || !strOrNull(r[7]) || !strOrNull(r[12]) || !strOrNull(r[19])) return undefined;
-  const loc: LocGroup = { par: internParent(r[2]), nm: shareText(stored, r[3]), t: r[6], p: podOr(r[7], writer) };
+  const par = internParent(r[2]);
+  const nm = shareText(stored, r[3]);
+  const locP = podOr(r[7], writer);
   const headSame = r[11] === SAME_AS_LOC;
-  const atSame = r[18] === SAME_AS_LOC;
+  const ct = r[17] ?? r[16];
+  // When one operation stamped both (every create), one object serves as the loc and the
+  // attr group: their fields do not overlap, and nothing mutates a decoded group. One
+  // object and one boxed stamp fewer per inode (~70 B).
+  let loc: LocGroup;
+  let at: AttrGroup;
+  if (r[18] === SAME_AS_LOC) {
+    const both: LocGroup & AttrGroup = { par, nm, t: r[6], p: locP, m: r[13], u: r[14], g: r[15], mt: r[16], ct };
+    loc = at = both;
+  } else {
+    loc = { par, nm, t: r[6], p: locP };
+    at = { m: r[13], u: r[14], g: r[15], mt: r[16], ct, t: r[18], p: podOr(r[19], writer) };
+  }
   if (r[4] !== null && r[5] !== null) {
     loc.pp = r[4];
     loc.pn = r[5];
@@ -139,7 +153,7 @@ export function decodeSlot(stored: unknown, writer: PodId): StoredSlot | undefin
     k,
     loc,
     head: NO_HEAD_YET,
-    at: { m: r[13], u: r[14], g: r[15], mt: r[16], ct: r[17] ?? r[16], t: atSame ? loc.t : r[18], p: atSame ? loc.p : podOr(r[19], writer) },
+    at,
     v: r[8] === null ? null : shareText(stored, r[8]),
     sz: r[9],
     b: r[10].length === 0 ? NO_BASE : r[10],
