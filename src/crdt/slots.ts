@@ -129,44 +129,47 @@ export function decodeSlot(stored: unknown, writer: PodId): StoredSlot | undefin
   if (!Number.isSafeInteger(r[6]) || !Number.isSafeInteger(r[11]) || !Number.isSafeInteger(r[18]) || !strOrNull(r[7]) || !strOrNull(r[12]) || !strOrNull(r[19])) return undefined;
   const par = internParent(r[2]);
   const nm = shareText(stored, r[3]);
-  const locP = podOr(r[7], writer);
-  const headSame = r[11] === SAME_AS_LOC;
+  const v = r[8] === null ? null : shareText(stored, r[8]);
+  const b = r[10].length === 0 ? NO_BASE : r[10];
   const ct = r[17] ?? r[16];
-  // When one operation stamped both (every create), one object serves as the loc and the
-  // attr group: their fields do not overlap, and nothing mutates a decoded group. One
-  // object and one boxed stamp fewer per inode (~70 B).
-  let loc: LocGroup;
-  let at: AttrGroup;
-  if (r[18] === SAME_AS_LOC) {
-    const both: LocGroup & AttrGroup = { par, nm, t: r[6], p: locP, m: r[13], u: r[14], g: r[15], mt: r[16], ct };
-    loc = at = both;
+  const t = r[6];
+  const p = podOr(r[7], writer);
+  const headSame = r[11] === SAME_AS_LOC;
+  const atSame = r[18] === SAME_AS_LOC;
+  // Decoded groups are never mutated, and the fields of loc, head and attr do not overlap
+  // except for the stamp (t, p). So groups stamped by one operation share one object; a
+  // create stamps all three alike and its slot is its own loc, head and attr (three
+  // objects and two boxed stamps fewer per inode). A slot is always its own head.
+  let slot: StoredSlot;
+  if (headSame && atSame) {
+    const all: StoredSlot & LocGroup & AttrGroup = { w: writer, k, loc: PENDING, head: PENDING, at: PENDING, par, nm, t, p, v, sz: r[9], b, m: r[13], u: r[14], g: r[15], mt: r[16], ct };
+    all.loc = all.head = all.at = all;
+    slot = all;
   } else {
-    loc = { par, nm, t: r[6], p: locP };
-    at = { m: r[13], u: r[14], g: r[15], mt: r[16], ct, t: r[18], p: podOr(r[19], writer) };
+    let loc: LocGroup;
+    let at: AttrGroup;
+    if (atSame) {
+      const both: LocGroup & AttrGroup = { par, nm, t, p, m: r[13], u: r[14], g: r[15], mt: r[16], ct };
+      loc = at = both;
+    } else {
+      loc = { par, nm, t, p };
+      at = { m: r[13], u: r[14], g: r[15], mt: r[16], ct, t: r[18], p: podOr(r[19], writer) };
+    }
+    const headT = headSame ? t : r[11];
+    const headP = headSame ? p : podOr(r[12], writer);
+    slot = { w: writer, k, loc, head: PENDING, at, v, sz: r[9], b, t: headT, p: headP };
+    slot.head = slot;
   }
   if (r[4] !== null && r[5] !== null) {
-    loc.pp = r[4];
-    loc.pn = r[5];
+    slot.loc.pp = r[4];
+    slot.loc.pn = r[5];
   }
-  const slot: StoredSlot = {
-    w: writer,
-    k,
-    loc,
-    head: NO_HEAD_YET,
-    at,
-    v: r[8] === null ? null : shareText(stored, r[8]),
-    sz: r[9],
-    b: r[10].length === 0 ? NO_BASE : r[10],
-    t: headSame ? loc.t : r[11],
-    p: headSame ? loc.p : podOr(r[12], writer),
-  };
-  slot.head = slot;
   if (r[1] !== null) slot.s = r[1];
   return slot;
 }
 
-/** Placeholder until a decoded slot points `head` at itself. */
-const NO_HEAD_YET: HeadGroup = Object.freeze({ v: null, sz: 0, b: [], t: 0, p: "" });
+/** Placeholder for the group pointers of a slot under construction (they point back at it). */
+const PENDING: LocGroup & HeadGroup & AttrGroup = Object.freeze({ par: "", nm: "", v: null, sz: 0, b: [], t: 0, p: "", m: 0, u: 0, g: 0, mt: 0, ct: 0 });
 
 /** Most heads replace nothing: one shared empty base instead of an array per record (32 B). */
 const NO_BASE = Object.freeze([]) as unknown as string[];
