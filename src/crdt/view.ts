@@ -29,6 +29,8 @@ interface InodeRec extends InodeState {
   /** Where it is indexed while present (its effective location). */
   idxPar?: InodeId;
   idxName?: string;
+  /** Queued in `dirty` (a flag, not a Set: hashing a million ids per cold load is slow). */
+  dirty: boolean;
 }
 
 /** The present children of one directory inode, by name. */
@@ -58,7 +60,7 @@ export class View {
   private readonly recs = new Map<InodeId, InodeRec>();
   private readonly children = new Map<InodeId, DirIndex>();
   private overrides = new Map<InodeId, Override>();
-  private dirty = new Set<InodeId>();
+  private dirty: InodeRec[] = [];
   private readonly flipped = new Set<InodeId>();
   /** Directory buckets holding two or more present inodes (name conflicts or merges). */
   private readonly crowded = new Set<string>();
@@ -82,38 +84,51 @@ export class View {
       rec = this.newRec(inode);
       this.recs.set(inode, rec);
     }
+    // Always a new array, never changed in place: `heads` may be this very array (see
+    // resolveSlots) and must keep showing the resolved state until the next flush. A fresh
+    // literal, not push(): push on an empty array reserves room for 17 elements, ~130
+    // wasted bytes per inode at 100k+ inodes.
     const at = rec.slots.findIndex((s) => s.w === pod);
     if (slot === undefined) {
       if (at >= 0) rec.slots = rec.slots.filter((_, i) => i !== at);
-    } else if (at >= 0) rec.slots[at] = slot;
-    // A fresh literal, not push(): push on an empty array reserves room for 17 elements,
-    // ~130 wasted bytes per inode at 100k+ inodes.
+    } else if (at >= 0) rec.slots = rec.slots.map((s, i) => (i === at ? slot : s));
     else rec.slots = rec.slots.length === 0 ? [slot] : [...rec.slots, slot].sort((a, b) => (a.w < b.w ? -1 : 1));
-    this.dirty.add(inode);
+    if (!rec.dirty) {
+      rec.dirty = true;
+      this.dirty.push(rec);
+    }
   }
 
   get pending(): boolean {
-    return this.dirty.size > 0;
+    return this.dirty.length > 0;
   }
 
   /** Re-resolves every inode touched since the last flush; returns the inodes whose view changed. */
   flush(): Set<InodeId> {
-    const touched = this.dirty;
-    this.dirty = new Set();
+    const recs = this.dirty;
+    this.dirty = [];
+    const touched = new Set<InodeId>();
     const movedDirs: InodeId[] = [];
-    for (const id of touched) {
-      const rec = this.recs.get(id)!;
+    for (const rec of recs) {
+      rec.dirty = false;
+      touched.add(rec.id);
       const before = rec.loc;
       this.resolveSlots(rec);
-      if (rec.kind === "d" && (before?.par !== rec.loc?.par || before?.t !== rec.loc?.t)) movedDirs.push(id);
+      if (rec.kind === "d" && (before?.par !== rec.loc?.par || before?.t !== rec.loc?.t)) movedDirs.push(rec.id);
     }
+    // Inodes whose cycle-breaking override changed move too, even if their slots did not.
+    const moved: InodeRec[] = [];
     if (movedDirs.length > 0 || this.overrides.size > 0) {
       const old = this.overrides;
       this.overrides = breakCycles([...movedDirs, ...old.keys()], { dirLoc: (id) => this.dirLoc(id) });
-      for (const id of old.keys()) if (!sameOverride(old.get(id), this.overrides.get(id))) touched.add(id);
-      for (const id of this.overrides.keys()) if (!sameOverride(old.get(id), this.overrides.get(id))) touched.add(id);
+      for (const id of new Set([...old.keys(), ...this.overrides.keys()])) {
+        if (sameOverride(old.get(id), this.overrides.get(id)) || touched.has(id)) continue;
+        touched.add(id);
+        moved.push(this.recs.get(id)!);
+      }
     }
-    for (const id of touched) this.reindex(this.recs.get(id)!);
+    for (const rec of recs) this.reindex(rec);
+    for (const rec of moved) this.reindex(rec);
     // Directories that appeared or vanished with their content changed too.
     for (const id of this.flipped) touched.add(id);
     this.flipped.clear();
@@ -123,7 +138,7 @@ export class View {
   private newRec(id: InodeId): InodeRec {
     // Every field up front: properties added later would go to a separate, growing
     // backing store on each of 100k+ records.
-    return { id, kind: "f", target: undefined, slots: NO_SLOTS, loc: undefined, attr: undefined, heads: NO_HEADS, alive: false, present: false, idxPar: undefined, idxName: undefined };
+    return { id, kind: "f", target: undefined, slots: NO_SLOTS, loc: undefined, attr: undefined, heads: NO_HEADS, alive: false, present: false, idxPar: undefined, idxName: undefined, dirty: false };
   }
 
   private resolveSlots(rec: InodeRec): void {
@@ -148,7 +163,8 @@ export class View {
       rec.loc = newestBy(rec.slots.map((s) => s.loc));
       rec.attr = newestBy(rec.slots.map((s) => s.at));
     }
-    rec.heads = liveHeads(rec.slots);
+    // One slot is its own live head (see StoredSlot): share the array instead of allocating one.
+    rec.heads = rec.slots.length === 1 ? rec.slots : liveHeads(rec.slots);
     rec.alive = rec.heads.some((h) => h.v !== null);
   }
 
