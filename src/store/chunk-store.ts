@@ -59,6 +59,7 @@ export class ChunkStore {
     await fsp.rm(store.tmpDir, { recursive: true, force: true });
     await fsp.mkdir(store.tmpDir);
     await fsyncDir(store.dir);
+    store.commits.prepare();
     await store.scan();
     if (!(await store.has(EMPTY_VERSION))) await store.put(EMPTY_MANIFEST);
     return store;

@@ -6,23 +6,89 @@
 // for 900 files), so each chunk keeps its own error report and the durability rule stays
 // "fdatasync, rename, sync the new name" — syncfs only makes those calls cheap.
 //
-// Node has no syncfs binding: coreutils' `sync --file-system <path>` calls it. The process is
-// spawned asynchronously (never spawnSync on the pod's thread).
+// Node has no syncfs binding: coreutils' `sync --file-system <path>` calls it, run by a
+// long-lived shell (SyncfsRunner), never spawnSync on the pod's thread.
 //
 // The trade-off: syncfs flushes every dirty page of the filesystem, also other programs'. On a
 // disk busy with other writers, one sync can take longer than our own data needs.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
 import type { FileHandle } from "node:fs/promises";
 import { fsyncDir, syncAndClose } from "./durable-fs.js";
 
-/** Runs `sync --file-system path`; false if it could not run or failed (callers fall back to per-file syncs). */
-export function syncFileSystem(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const child = spawn("sync", ["--file-system", path], { stdio: "ignore" });
-    child.on("error", () => resolve(false));
-    child.on("exit", (code) => resolve(code === 0));
-  });
+/**
+ * Runs syncfs on one filesystem through a long-lived shell. Spawning from the pod itself would
+ * stall its event loop: fork() of a Node process holding 1.5 GB blocked the caller 70–300 ms
+ * per spawn (measured), and a large write needs a sync every few hundred ms. The shell is
+ * spawned once, while the process is still small, and forks only the tiny `sync` per request.
+ * It exits when our end of its stdin closes (also when this process dies).
+ */
+export class SyncfsRunner {
+  private child?: ChildProcessByStdio<Writable, Readable, null>;
+  private readonly replies: ((ok: boolean) => void)[] = [];
+  private pending = "";
+  /** The shell could not be started (no `sh`): stay on the per-file fallback, do not retry. */
+  private unavailable = false;
+
+  constructor(private readonly path: string) {}
+
+  /** Starts the shell now (cheap while the process is small); later calls reuse it. */
+  start(): void {
+    if (this.child || this.unavailable) return;
+    const child = spawn("sh", ["-c", SCRIPT, "wormhole-syncfs", this.path], { stdio: ["pipe", "pipe", "ignore"] });
+    this.child = child;
+    child.unref();
+    child.stdin.on("error", () => {}); // a dead shell answers through "exit" below
+    child.stdout.setEncoding("utf8").on("data", (text: string) => {
+      this.pending += text;
+      let newline: number;
+      while ((newline = this.pending.indexOf("\n")) >= 0) {
+        const line = this.pending.slice(0, newline);
+        this.pending = this.pending.slice(newline + 1);
+        this.replies.shift()?.(line === "ok");
+      }
+    });
+    const gone = () => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      for (const reply of this.replies.splice(0)) reply(false);
+    };
+    child.on("error", () => {
+      this.unavailable = true;
+      gone();
+    });
+    child.on("exit", gone);
+    this.setRef(false);
+  }
+
+  /** syncfs(2) of the filesystem holding `path`; false if it could not run or failed. */
+  sync(): Promise<boolean> {
+    this.start();
+    const child = this.child;
+    if (!child) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      // Keep the process alive while a sync is outstanding, not while the shell merely waits.
+      if (this.replies.length === 0) this.setRef(true);
+      this.replies.push((ok) => {
+        if (this.replies.length === 0) this.setRef(false);
+        resolve(ok);
+      });
+      child.stdin.write("sync\n");
+    });
+  }
+
+  private setRef(on: boolean): void {
+    const child = this.child;
+    if (!child) return;
+    for (const handle of [child, child.stdin, child.stdout] as { ref?: () => void; unref?: () => void }[]) {
+      if (on) handle.ref?.();
+      else handle.unref?.();
+    }
+  }
 }
+
+/** The shell loop: one `sync --file-system "$1"` per input line, answering ok or fail. */
+const SCRIPT = 'while read -r _; do if sync --file-system -- "$1"; then echo ok; else echo fail; fi; done';
 
 interface Waiter {
   resolve: () => void;
@@ -56,7 +122,16 @@ export class FileSystemCommit {
   private readonly publishing = new Set<Promise<void>>();
   private running = false;
 
-  constructor(private readonly root: string) {}
+  private readonly syncfs: SyncfsRunner;
+
+  constructor(root: string) {
+    this.syncfs = new SyncfsRunner(root);
+  }
+
+  /** Starts the syncfs helper early, while the process is small (see SyncfsRunner). */
+  prepare(): void {
+    this.syncfs.start();
+  }
 
   /** Resolves once `file` was fdatasync'ed, published and its new directory entry is durable. */
   commit(file: Omit<StagedFile, keyof Waiter>): Promise<void> {
@@ -95,7 +170,7 @@ export class FileSystemCommit {
       const entries = this.entries;
       this.staged = [];
       this.entries = [];
-      const synced = await syncFileSystem(this.root);
+      const synced = await this.syncfs.sync();
       await Promise.all(entries.map((entry) => this.settleEntry(entry, synced)));
       // Publishing overlaps the next round's syncfs: a rename joins the first round that
       // starts after it completed.

@@ -215,12 +215,12 @@ test("a failing source rejects writeVersion and leaves nothing held", () =>
 
 test("bulk commits fall back to per-file syncs when `sync --file-system` cannot run", () =>
   withTempDir("version-no-syncfs", async (dir) => {
-    const alone = await ChunkStore.open(dir);
     const data = pseudoRandom(12 * MiB, "no-syncfs");
     const path0 = process.env.PATH;
-    process.env.PATH = path.join(dir, "no-bin-here"); // spawn("sync") fails with ENOENT
+    process.env.PATH = path.join(dir, "no-bin-here"); // the syncfs shell cannot start: ENOENT
     let written;
     try {
+      const alone = await ChunkStore.open(dir);
       written = await writeVersion(alone, data, { bulk: true });
     } finally {
       process.env.PATH = path0;
