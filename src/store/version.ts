@@ -16,7 +16,7 @@ const WRITE_BATCHES_IN_FLIGHT = 2;
  * fdatasync + directory fsync per chunk. Below it, spawning `sync` costs more than it saves and
  * syncfs would also wait for other programs' dirty data (measured: docs/storage.md).
  */
-export const BULK_MIN_BYTES = 8 * 1024 * 1024;
+export const BULK_MIN_BYTES = 16 * 1024 * 1024;
 /** Bulk blocks written but not yet durable: bounds open temp files to ~512 MiB of chunks. */
 const BULK_BLOCKS_UNCOMMITTED = 32;
 /** Chunks fetched ahead of a sequential reader: disk reads and hashing of several overlap. */
