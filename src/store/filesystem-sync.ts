@@ -121,7 +121,6 @@ export class FileSystemCommit {
   private entries: PendingEntry[] = [];
   private readonly publishing = new Set<Promise<void>>();
   private running = false;
-
   private readonly syncfs: SyncfsRunner;
 
   constructor(root: string) {
@@ -161,9 +160,9 @@ export class FileSystemCommit {
   private async run(): Promise<void> {
     for (;;) {
       if (!this.staged.length && !this.entries.length) {
-        // Renames still in progress join the next round as soon as one is done.
+        // Nothing else queued: let the renames in progress finish and share one round.
         if (!this.publishing.size) return;
-        await Promise.race(this.publishing);
+        await Promise.all(this.publishing); // publish() never rejects: it rejects its waiter
         continue;
       }
       const files = this.staged;
