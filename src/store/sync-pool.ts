@@ -5,7 +5,7 @@
 // main thread opened; several syncs in flight also share ext4 journal commits.
 import { Worker } from "node:worker_threads";
 
-const THREADS = Number(process.env.SYNC_THREADS ?? 4);
+const THREADS = 4;
 
 interface Waiter {
   resolve: () => void;
