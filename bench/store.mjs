@@ -73,7 +73,7 @@ try {
   const written = await writeVersion(store, input);
   secs = seconds(start);
   result.storeWriteMBps = mbps(size, secs);
-  rows.push(["writeVersion (fsync each chunk)", `${sizeMiB} MiB`, secs, result.storeWriteMBps, `${((result.storeWriteMBps / result.ddWriteMBps) * 100).toFixed(0)} % of dd`]);
+  rows.push(["writeVersion (durable, syncfs rounds)", `${sizeMiB} MiB`, secs, result.storeWriteMBps, `${((result.storeWriteMBps / result.ddWriteMBps) * 100).toFixed(0)} % of dd`]);
 
   // 3. Byte-range reads of the stored version (chunk files are in the page cache now).
   for (const [label, rangeBytes] of [["readRange 1 MiB sequential", MiB], ["readRange 128 KiB sequential", 128 * 1024]]) {

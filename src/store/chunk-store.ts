@@ -1,15 +1,16 @@
 // One pod's chunk store: content-addressed files under <data>/chunks/ab/cd/<sha256>.
 //
 // Durability: a chunk is acknowledged only after its bytes were fdatasync'ed under a temp name,
-// renamed into place, and the directory holding the new name was fsync'ed. Callers that write
-// many chunks (a whole version) defer the directory fsyncs into one DirSync and run them once
-// at the end, in parallel.
+// renamed into place, and the new name was made durable (fsync of its directory, or a syncfs
+// that started after the rename). Many chunks (a large version) go through FileSystemCommit:
+// a few syncfs rounds instead of one journal commit per file.
 import { randomBytes } from "node:crypto";
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import { assertChunkId, chunkId } from "./chunk-id.js";
-import { DirSync, exists, fsyncDir, mkdirIfMissing, readdirOrEmpty, settledOrThrow, syncAndClose } from "./durable-fs.js";
+import { WriteBarrier, exists, fsyncDir, mkdirIfMissing, readdirOrEmpty, settledOrThrow, syncAndClose } from "./durable-fs.js";
+import { FileSystemCommit } from "./filesystem-sync.js";
 import { Lease } from "./lease.js";
 import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError } from "./errors.js";
 import { HashPool, INLINE_LIMIT } from "./hash-pool.js";
@@ -27,14 +28,17 @@ export class ChunkStore {
   private readonly deleting = new Map<string, Promise<void>>();
   /** Chunks being written right now; a second writer of the same id waits for the first. */
   private readonly writing = new Map<string, Promise<void>>();
-  private readonly knownDirs = new Map<string, Promise<void>>();
+  private readonly knownDirs = new Map<string, KnownDir>();
+  private readonly commits: FileSystemCommit;
   private used = 0;
   private count = 0;
 
   private constructor(
     readonly dir: string,
     private readonly pool: HashPool,
-  ) {}
+  ) {
+    this.commits = new FileSystemCommit(dir);
+  }
 
   get chunksDir(): string {
     return path.join(this.dir, "chunks");
@@ -55,6 +59,7 @@ export class ChunkStore {
     await fsp.rm(store.tmpDir, { recursive: true, force: true });
     await fsp.mkdir(store.tmpDir);
     await fsyncDir(store.dir);
+    store.commits.prepare();
     await store.scan();
     if (!(await store.has(EMPTY_VERSION))) await store.put(EMPTY_MANIFEST);
     return store;
@@ -76,9 +81,9 @@ export class ChunkStore {
   async put(data: Uint8Array, lease?: Lease): Promise<string> {
     const id = await this.idOf(data);
     lease?.hold(id);
-    const dirs = new DirSync();
-    await this.putMany([{ id, data }], dirs);
-    await dirs.run();
+    const barrier = new WriteBarrier();
+    await this.putMany([{ id, data }], barrier);
+    await barrier.done();
     return id;
   }
 
@@ -88,22 +93,24 @@ export class ChunkStore {
     const actual = await this.idOf(data);
     if (actual !== id) throw new ChunkMismatchError(id, actual);
     lease?.hold(id);
-    const dirs = new DirSync();
-    await this.putMany([{ id, data }], dirs);
-    await dirs.run();
+    const barrier = new WriteBarrier();
+    await this.putMany([{ id, data }], barrier);
+    await barrier.done();
   }
 
   /**
-   * Writes chunks whose ids the caller computed itself, in three phases so the disk sees them
-   * together: write every new one under a temp name, fdatasync them all at once (one journal
-   * commit serves many files), then rename each into place. Their directory entries are
-   * durable only after `dirs.run()`. Returns how many chunks were new.
+   * Writes chunks whose ids the caller computed itself. Every new one is written under a temp
+   * name first, then, depending on `barrier.bulk`:
+   * - per file: fdatasync them all at once (concurrent syncs share journal commits), rename
+   *   each; their directory entries are durable after `barrier.done()`. Resolves when renamed.
+   * - bulk: hand them to the FileSystemCommit (syncfs rounds, see filesystem-sync.ts) and resolve
+   *   as soon as they are written; `barrier.done()` waits until they are durable in place.
+   * Returns how many chunks were new.
    */
-  async putMany(chunks: Iterable<{ id: string; data: Uint8Array }>, dirs: DirSync): Promise<number> {
+  async putMany(chunks: Iterable<{ id: string; data: Uint8Array }>, barrier: WriteBarrier): Promise<number> {
     // A short hold so a concurrent gc cannot unlink a chunk we find already present.
     const lease = this.lease();
     const mine: { id: string; data: Uint8Array }[] = [];
-    const others: Promise<unknown>[] = [];
     let settle: (err?: unknown) => void = () => {};
     const ours = new Promise<void>((resolve, reject) => (settle = (err) => (err ? reject(err) : resolve())));
     ours.catch(() => {});
@@ -113,45 +120,63 @@ export class ChunkStore {
       const other = this.writing.get(id);
       if (other) {
         // Another writer is storing these bytes right now: its success is ours.
-        others.push(other);
-        dirs.add(path.dirname(this.pathOf(id)));
+        barrier.track(other);
+        barrier.addDir(path.dirname(this.pathOf(id)));
         continue;
       }
       this.writing.set(id, ours);
       mine.push({ id, data });
     }
-    try {
-      const staged = settledOrThrow(await Promise.allSettled(mine.map(({ id, data }) => this.stage(id, data, dirs))), (s) => s && discard(s));
-      const present = staged.filter((s): s is StagedChunk => s !== undefined);
-      settledOrThrow(await Promise.allSettled(present.map((s) => syncAndClose(s.handle))), () => {}, () => Promise.all(present.map((s) => fsp.rm(s.tmp, { force: true }))));
-      for (const s of present) {
-        await fsp.rename(s.tmp, this.pathOf(s.id));
-        dirs.add(path.dirname(this.pathOf(s.id)));
-        this.used += s.size;
-        this.count++;
-      }
-      settle();
-      await Promise.all(others);
-      return present.length;
-    } catch (err) {
+    const finish = (err?: unknown) => {
       settle(err);
-      throw err;
-    } finally {
       for (const { id } of mine) this.writing.delete(id);
       lease.release();
+    };
+    try {
+      const staged = settledOrThrow(await Promise.allSettled(mine.map(({ id, data }) => this.stage(id, data, barrier))), (s) => s && discard(s));
+      const present = staged.filter((s): s is StagedChunk => s !== undefined);
+      if (barrier.bulk) {
+        const commits = present.map((s) => this.commits.commit({ handle: s.handle, publish: () => this.publish(s), discard: () => fsp.rm(s.tmp, { force: true }) }));
+        barrier.track(
+          Promise.allSettled(commits).then((results) => {
+            const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+            finish(failed?.reason);
+            if (failed) throw failed.reason;
+          }),
+        );
+        return present.length;
+      }
+      settledOrThrow(await Promise.allSettled(present.map((s) => syncAndClose(s.handle))), () => {}, () => Promise.all(present.map((s) => fsp.rm(s.tmp, { force: true }))));
+      for (const s of present) barrier.addDir(await this.publish(s));
+      finish();
+      return present.length;
+    } catch (err) {
+      finish(err);
+      throw err;
     }
   }
 
+  /** Renames a durable temp file to its chunk name; returns the directory to fsync. */
+  private async publish(staged: StagedChunk): Promise<string> {
+    const file = this.pathOf(staged.id);
+    await fsp.rename(staged.tmp, file);
+    this.used += staged.size;
+    this.count++;
+    return path.dirname(file);
+  }
+
   /** Phase 1 of putMany: writes a new chunk under a temp name (undefined if already stored). */
-  private async stage(id: string, data: Uint8Array, dirs: DirSync): Promise<StagedChunk | undefined> {
+  private async stage(id: string, data: Uint8Array, barrier: WriteBarrier): Promise<StagedChunk | undefined> {
     await this.deleting.get(id);
     const file = this.pathOf(id);
     if (await exists(file)) {
       // Possibly renamed by a writer whose directory fsync has not run yet: sync it too.
-      dirs.add(path.dirname(file));
+      barrier.addDir(path.dirname(file));
       return undefined;
     }
-    await this.ensureDir(path.dirname(file));
+    const dir = this.ensureDir(path.dirname(file), barrier.bulk);
+    // Bulk writes need the directory to exist; its entry becomes durable in their syncfs round.
+    await (barrier.bulk ? dir.made : dir.durable);
     const tmp = path.join(this.tmpDir, `${id}.${randomBytes(6).toString("hex")}`);
     const handle = await fsp.open(tmp, "wx");
     try {
@@ -297,30 +322,37 @@ export class ChunkStore {
   }
 
   /**
-   * Creates chunks/ab/cd on first use and makes the new directory entries durable. Memoized
-   * as a promise, so a second writer into the same new directory waits for that fsync too.
+   * Creates chunks/ab/cd on first use. Memoized, so a second writer into the same new directory
+   * waits for it too. `made`: the directory exists; `durable`: its entry (and its parent's)
+   * survives power loss — by an fsync of the parent, or by the next syncfs round, which a bulk
+   * write runs anyway after its renames.
    */
-  private ensureDir(dir: string): Promise<void> {
-    let ready = this.knownDirs.get(dir);
-    if (!ready) {
+  private ensureDir(dir: string, bulk: boolean): KnownDir {
+    let known = this.knownDirs.get(dir);
+    if (!known) {
       const parent = path.dirname(dir);
-      const parentReady = parent === this.chunksDir ? Promise.resolve() : this.ensureDir(parent);
-      ready = parentReady.then(async () => {
-        if (await mkdirIfMissing(dir)) await fsyncDir(parent);
+      const above = parent === this.chunksDir ? READY_DIR : this.ensureDir(parent, bulk);
+      const created = above.made.then(() => mkdirIfMissing(dir));
+      const made = created.then(() => {});
+      const durable = created.then(async (fresh) => {
+        if (fresh) await (bulk ? this.commits.entryDurable(parent) : fsyncDir(parent));
+        await above.durable;
       });
-      ready.catch(() => this.knownDirs.delete(dir)); // retry on the next write
-      this.knownDirs.set(dir, ready);
+      made.catch(() => {});
+      durable.catch(() => this.knownDirs.delete(dir)); // retry on the next write
+      known = { made, durable };
+      this.knownDirs.set(dir, known);
     }
-    return ready;
+    return known;
   }
 
   private async scan(): Promise<void> {
     for (const a of await readdirOrEmpty(this.chunksDir)) {
       const top = path.join(this.chunksDir, a);
-      this.knownDirs.set(top, Promise.resolve());
+      this.knownDirs.set(top, READY_DIR);
       for (const b of await readdirOrEmpty(top)) {
         const dir = path.join(top, b);
-        this.knownDirs.set(dir, Promise.resolve());
+        this.knownDirs.set(dir, READY_DIR);
         // A directory's stats run in parallel: open waits per directory, not per chunk.
         const sizes = await Promise.all((await readdirOrEmpty(dir)).map(async (name) => (await fsp.stat(path.join(dir, name))).size));
         for (const size of sizes) this.used += size;
@@ -329,6 +361,13 @@ export class ChunkStore {
     }
   }
 }
+
+interface KnownDir {
+  made: Promise<void>;
+  durable: Promise<void>;
+}
+
+const READY_DIR: KnownDir = { made: Promise.resolve(), durable: Promise.resolve() };
 
 interface StagedChunk {
   id: string;

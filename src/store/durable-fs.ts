@@ -4,15 +4,37 @@ import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { syncPool } from "./sync-pool.js";
 
-/** Directories whose new entries must be fsync'ed before the writes are acknowledged. */
-export class DirSync {
+/**
+ * What one logical write (a put, a whole version) waits for before it is acknowledged: chunk
+ * commits still in flight and directories whose new entries must be fsync'ed.
+ */
+export class WriteBarrier {
   private readonly dirs = new Set<string>();
+  private readonly pending: Promise<unknown>[] = [];
 
-  add(dir: string): void {
+  /**
+   * `bulk`: chunks are committed in syncfs rounds (FileSystemCommit), worth it for many chunks;
+   * otherwise each is fdatasync'ed on its own and its directory fsync'ed in `done()`.
+   */
+  constructor(readonly bulk = false) {}
+
+  addDir(dir: string): void {
     this.dirs.add(dir);
   }
 
-  async run(): Promise<void> {
+  track(work: Promise<unknown>): void {
+    work.catch(() => {}); // observed in done()
+    this.pending.push(work);
+  }
+
+  /** Waits for the oldest tracked work until at most `max` are in flight (bounds open temp files). */
+  async waitBelow(max: number): Promise<void> {
+    while (this.pending.length > max) await this.pending.shift();
+  }
+
+  /** Resolves when everything tracked succeeded and the directories are durable; else the first error. */
+  async done(): Promise<void> {
+    while (this.pending.length) settledOrThrow(await Promise.allSettled(this.pending.splice(0)), () => {});
     const dirs = [...this.dirs];
     this.dirs.clear();
     await Promise.all(dirs.map(fsyncDir));

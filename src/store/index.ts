@@ -5,11 +5,12 @@ export { HashPool, INLINE_LIMIT, type CutBlock, type ChunkedBlock } from "./hash
 export { chunkInput, type ChunkSourceInput } from "./chunker.js";
 export { ChunkStore, type GcResult } from "./chunk-store.js";
 export { Lease } from "./lease.js";
-export { DirSync } from "./durable-fs.js";
+export { WriteBarrier } from "./durable-fs.js";
 export { CorruptChunkError, ChunkNotFoundError, ChunkMismatchError, InvalidManifestError } from "./errors.js";
 export { encodeManifest, decodeManifest, EMPTY_VERSION, EMPTY_MANIFEST, type Manifest, type ManifestEntry } from "./manifest.js";
 export {
   writeVersion,
+  BULK_MIN_BYTES,
   readManifest,
   readRange,
   VersionReader,

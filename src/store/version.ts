@@ -2,7 +2,7 @@
 // HashPool block by block; reading serves any byte range without loading the whole file.
 import { chunkId } from "./chunk-id.js";
 import type { ChunkStore } from "./chunk-store.js";
-import { DirSync } from "./durable-fs.js";
+import { WriteBarrier } from "./durable-fs.js";
 import type { Lease } from "./lease.js";
 import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError, InvalidManifestError } from "./errors.js";
 import { chunkInput, type ChunkSourceInput } from "./chunker.js";
@@ -11,6 +11,14 @@ import { decodeManifest, encodeManifest, type Manifest, type ManifestEntry } fro
 
 /** Blocks (~16 MiB of chunks each) being written and synced at once. */
 const WRITE_BATCHES_IN_FLIGHT = 2;
+/**
+ * From this size on a version is committed in syncfs rounds (FileSystemCommit) instead of one
+ * fdatasync + directory fsync per chunk. Below it, spawning `sync` costs more than it saves and
+ * syncfs would also wait for other programs' dirty data (measured: docs/storage.md).
+ */
+export const BULK_MIN_BYTES = 16 * 1024 * 1024;
+/** Bulk blocks written but not yet durable: bounds open temp files to ~512 MiB of chunks. */
+const BULK_BLOCKS_UNCOMMITTED = 32;
 /** Chunks fetched ahead of a sequential reader: disk reads and hashing of several overlap. */
 const READ_AHEAD = 3;
 
@@ -23,6 +31,8 @@ export interface WriteVersionOptions {
    */
   lease?: Lease;
   pool?: HashPool;
+  /** Force (true) or forbid (false) bulk commits; by default a version of BULK_MIN_BYTES or more uses them. */
+  bulk?: boolean;
 }
 
 export interface WrittenVersion {
@@ -40,14 +50,20 @@ export interface WrittenVersion {
  */
 export async function writeVersion(store: ChunkStore, source: VersionSource, options: WriteVersionOptions = {}): Promise<WrittenVersion> {
   const lease = options.lease ?? store.lease();
-  const dirs = new DirSync();
+  let barrier = options.bulk === undefined ? undefined : new WriteBarrier(options.bulk);
   const inFlight = new Set<Promise<number>>();
   const chunks: ManifestEntry[] = [];
+  /** Batches held back until we know whether the version is large enough for bulk commits. */
+  const held: { id: string; data: Buffer }[][] = [];
   let size = 0;
   let newChunks = 0;
-  const track = (write: Promise<number>) => {
-    inFlight.add(write);
-    write.then((n) => (newChunks += n), () => {}).finally(() => inFlight.delete(write));
+  const write = async (batch: { id: string; data: Buffer }[], to: WriteBarrier) => {
+    // One block's chunks are written (and synced) together, overlapping the next block's.
+    while (inFlight.size >= WRITE_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
+    if (to.bulk) await to.waitBelow(BULK_BLOCKS_UNCOMMITTED);
+    const put = store.putMany(batch, to);
+    inFlight.add(put);
+    put.then((n) => (newChunks += n), () => {}).finally(() => inFlight.delete(put));
   };
   try {
     for await (const block of chunkInput(source, options.pool ?? HashPool.shared())) {
@@ -62,19 +78,22 @@ export async function writeVersion(store: ChunkStore, source: VersionSource, opt
         lease.hold(id);
         chunks.push({ id, length });
       }
-      // One block's chunks are written and synced together, overlapping the next block's.
-      while (inFlight.size >= WRITE_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
-      track(store.putMany(batch, dirs));
+      held.push(batch);
+      if (!barrier && size >= BULK_MIN_BYTES) barrier = new WriteBarrier(true);
+      if (barrier) for (const b of held.splice(0)) await write(b, barrier);
     }
+    barrier ??= new WriteBarrier(false);
+    for (const b of held.splice(0)) await write(b, barrier);
     await Promise.all(inFlight);
     const manifest = encodeManifest({ size, chunks });
     const version = chunkId(manifest);
     lease.hold(version);
-    newChunks += await store.putMany([{ id: version, data: manifest }], dirs);
-    await dirs.run();
+    newChunks += await store.putMany([{ id: version, data: manifest }], barrier);
+    await barrier.done();
     return { version, size, chunks, newChunks };
   } finally {
     await Promise.allSettled(inFlight);
+    await barrier?.done().catch(() => {}); // no temp file outlives a failed write's commits
     if (!options.lease) lease.release();
   }
 }

@@ -26,7 +26,8 @@ async function main(dir: string, run: number): Promise<void> {
     const key = `r${run}-${i}`;
     const data = pseudoRandom(sizeOf(run, i), key);
     const lease = store.lease();
-    const written = await writeVersion(store, data, { lease });
+    // Every third write takes the bulk path (syncfs rounds) that large versions use.
+    const written = await writeVersion(store, data, { lease, bulk: i % 3 === 0 });
     files.set(key, { version: written.version, size: written.size, sha: sha256(data) });
     await meta.outbox.add(written.version, written.size);
     await meta.flush();

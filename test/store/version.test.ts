@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { closeSync, openSync, writeFileSync, writeSync, ftruncateSync, unlinkSync } from "node:fs";
+import { closeSync, openSync, readdirSync, writeFileSync, writeSync, ftruncateSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
@@ -184,9 +184,10 @@ test("concurrent writers of the same content share chunks and all succeed", () =
     const shared = await ChunkStore.open(dir);
     const base = shared.usedBytes;
     const data = pseudoRandom(9 * MiB, "concurrent");
+    // One bulk (syncfs rounds), one per-file, one by size (bulk), and a single put.
     const [a, b, c] = await Promise.all([
-      writeVersion(shared, data),
-      writeVersion(shared, data),
+      writeVersion(shared, data, { bulk: true }),
+      writeVersion(shared, data, { bulk: false }),
       writeVersion(shared, Readable.from(irregularPieces(data, 3))),
       shared.put(data.subarray(0, 1000)),
     ]);
@@ -209,6 +210,25 @@ test("a failing source rejects writeVersion and leaves nothing held", () =>
     await assert.rejects(writeVersion(failing, path.join(dir, "no-such-file")), { code: "ENOENT" });
     const result = await failing.gc(() => false);
     assert.equal(result.skippedHeld, 0, "a failed write releases its lease");
+    assert.deepEqual(readdirSync(path.join(dir, "tmp")), [], "no temp file outlives the failed bulk write");
+  }));
+
+test("bulk commits fall back to per-file syncs when `sync --file-system` cannot run", () =>
+  withTempDir("version-no-syncfs", async (dir) => {
+    const data = pseudoRandom(12 * MiB, "no-syncfs");
+    const path0 = process.env.PATH;
+    process.env.PATH = path.join(dir, "no-bin-here"); // the syncfs shell cannot start: ENOENT
+    let written;
+    try {
+      const alone = await ChunkStore.open(dir);
+      written = await writeVersion(alone, data, { bulk: true });
+    } finally {
+      process.env.PATH = path0;
+    }
+    assert.equal(written.newChunks, written.chunks.length + 1);
+    assert.deepEqual(readdirSync(path.join(dir, "tmp")), []);
+    const reopened = await ChunkStore.open(dir);
+    assert.ok((await readRange(reopened, written.version, 0, data.length)).equals(data));
   }));
 
 test("a forged manifest whose lengths disagree with the chunks is refused on read", async () => {
