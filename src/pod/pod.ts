@@ -677,7 +677,18 @@ export class Pod {
       await this.releaseDeadVersions();
       const keep = new Set<string>(this.meta.holdings.versionsOf(this.podId));
       for (const { version } of this.meta.outbox.list()) keep.add(version);
-      const live = await collectLiveChunks(this.chunks, keep);
+      // One version whose manifest is missing here must not stop the whole collection:
+      // keep what we can account for, and say which version is incomplete.
+      const live = new Set<string>();
+      for (const version of keep) {
+        try {
+          for (const id of await collectLiveChunks(this.chunks, [version])) live.add(id);
+        } catch (error) {
+          this.log.warn(`gc: version ${version.slice(0, 12)} is held but incomplete here (${(error as Error).message}); it will be fetched again`);
+          await this.holdings.announce([], [version]);
+          return; // its chunks are unaccounted for: collect nothing this pass
+        }
+      }
       const result = await this.chunks.gc((id) => live.has(id) || this.cache.has(id) || this.cache.isProtected(id));
       if (result.deleted > 0) this.log.debug(`gc: deleted ${result.deleted} chunks (${result.freedBytes} bytes)`);
     } catch (error) {
