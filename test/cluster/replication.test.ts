@@ -70,9 +70,9 @@ test("a tree put on A is byte-identical on C and has exactly 2 holders per file"
   await a.cli(["put", source, "/tree"]);
   await waitFor("every file to have exactly 2 replicas (A dropped its surplus copies)", () => allHaveReplicas(c, 2), 30_000, 200);
   await assertTreeReadable(c, "read-c");
-  const status = await c.status();
-  assert.equal(status.health, "healthy");
-  assert.equal(status.files.total, FILES);
+  // Health converges with the holdings announcements: wait for it rather than sample once.
+  await waitFor("C to report the cluster healthy", async () => (await c.status()).health === "healthy", 15_000);
+  assert.equal((await c.status()).files.total, FILES);
 });
 
 test("a SIGKILLed pod's files stay readable and get back to 2 copies after the grace period", async () => {
@@ -80,7 +80,7 @@ test("a SIGKILLed pod's files stay readable and get back to 2 copies after the g
   await waitFor("A to report the cluster degraded", async () => (await a.status()).health === "degraded", 10_000);
   await assertTreeReadable(a, "read-a-degraded");
   await waitFor("every file back to 2 live replicas on A and C", () => allHaveReplicas(a, 2), 30_000, 200);
-  assert.equal((await a.status()).health, "healthy");
+  await waitFor("A to report the cluster healthy", async () => (await a.status()).health === "healthy", 15_000);
   assert.equal((await a.status()).pods.find((p) => p.name === "b")?.state, "down");
 });
 
