@@ -6,7 +6,7 @@ import { CompactFiles } from "./compact.js";
 import { breakCycles, type Override } from "./cycles.js";
 import { stampTimeMs } from "./hlc.js";
 import { copyOriginal, resolveName, type InodeState, type NameResolution, type Side } from "./names.js";
-import { entryKind, liveHeads, newestBy, type AttrGroup, type HeadGroup, type StoredSlot } from "./slots.js";
+import { decodeSlot, entryKind, liveHeads, newestBy, type AttrGroup, type HeadGroup, type StoredSlot } from "./slots.js";
 import {
   LOST_FOUND_INODE,
   LOST_FOUND_NAME,
@@ -86,6 +86,24 @@ export class View {
   }
 
   // ---- feeding -------------------------------------------------------------------------
+
+  /**
+   * Feeds the value stored under `<inode>/<pod>` (undefined when deleted). Returns the
+   * slot's newest stamp, or 0 if there is none (absent or malformed: ignored).
+   */
+  setStored(inode: InodeId, pod: PodId, stored: unknown): number {
+    if (typeof stored === "string" && !this.recs.has(inode)) {
+      const i = this.files.addEncoded(inode, pod, stored);
+      if (i >= 0) {
+        this.recs.set(inode, i);
+        this.dirty.push(i);
+        return this.files.newestStamp(i);
+      }
+    }
+    const slot = decodeSlot(stored, pod);
+    this.setSlot(inode, pod, slot);
+    return slot === undefined ? 0 : Math.max(slot.loc.t, slot.head.t, slot.at.t);
+  }
 
   setSlot(inode: InodeId, pod: PodId, slot: StoredSlot | undefined): void {
     const had = this.recs.get(inode);
@@ -352,22 +370,44 @@ export class View {
    * for the last component (used to name the copies a "keep both" resolution creates).
    */
   locate(parts: readonly string[], policy?: ConflictPolicy): Located | undefined {
+    if (parts.length === 0) return { path: "/", name: "", parentDirs: [], resolution: { dirs: [this.root], copies: [] } };
+    const parent = this.walk(parts);
+    return parent && this.locateIn(parent.dirs, parent.path, parts[parts.length - 1], policy);
+  }
+
+  /** `entryOf(locate(parts))`; a plain file's entry comes straight from the compact table (the common lookup). */
+  lookup(parts: readonly string[]): Entry | undefined {
+    if (parts.length === 0) return this.entryOf(this.locate(parts)!);
+    const parent = this.walk(parts);
+    if (parent === undefined) return undefined;
+    const name = parts[parts.length - 1];
+    if (parent.dirs.length === 1) {
+      const found = this.children.get(parent.dirs[0].id)?.byName.get(name);
+      if (typeof found === "number") return this.files.entry(found, name, `${parent.path}/${name}`);
+    }
+    const loc = this.locateIn(parent.dirs, parent.path, name);
+    return loc && this.entryOf(loc);
+  }
+
+  /** The directory group holding the last component of `parts` (non-empty), and its path ("" for the root). */
+  private walk(parts: readonly string[]): { dirs: readonly InodeState[]; path: string } | undefined {
     let dirs: readonly InodeState[] = [this.root];
     let path = "";
-    for (let i = 0; i < parts.length; i++) {
+    for (let i = 0; i < parts.length - 1; i++) {
       const name = parts[i];
-      const parentPath = path;
       path = `${path}/${name}`;
-      const last = i === parts.length - 1;
-      const res = this.resolveAt(dirs, path, name, last ? policy : undefined);
-      if (last) {
-        if (res !== undefined) return { path, name, parentDirs: dirs, resolution: res };
-        return this.locateCopy(dirs, parentPath, name);
-      }
+      const res = this.resolveAt(dirs, path, name);
       if (res?.dirs === undefined) return undefined;
       dirs = res.dirs;
     }
-    return { path: "/", name: "", parentDirs: [], resolution: { dirs: [this.root], copies: [] } };
+    return { dirs, path };
+  }
+
+  private locateIn(dirs: readonly InodeState[], parentPath: string, name: string, policy?: ConflictPolicy): Located | undefined {
+    const path = `${parentPath}/${name}`;
+    const res = this.resolveAt(dirs, path, name, policy);
+    if (res !== undefined) return { path, name, parentDirs: dirs, resolution: res };
+    return this.locateCopy(dirs, parentPath, name);
   }
 
   private locateCopy(dirs: readonly InodeState[], parentPath: string, name: string): Located | undefined {
@@ -422,6 +462,13 @@ export class View {
     let withCopies = false;
     for (const name of names) {
       const path = prefix + name;
+      if (dirs.length === 1) {
+        const found = this.children.get(dirs[0].id)!.byName.get(name);
+        if (typeof found === "number") {
+          out.push(this.files.entry(found, name, path));
+          continue;
+        }
+      }
       const resolution = this.resolveAt(dirs, path, name)!;
       out.push(resolution.dirs ? this.dirEntry(resolution.dirs[0], name, path) : this.sideEntry(resolution.side!, name, path));
       for (const copy of resolution.copies) {
@@ -456,6 +503,15 @@ export class View {
   stat(id: InodeId): Entry | undefined {
     const path = this.pathOf(id);
     if (path === undefined) return undefined;
+    const h = this.recs.get(id);
+    if (typeof h === "number") {
+      // Alone under its name in a directory that merged with no other: shown as itself.
+      const name = this.files.name(h);
+      const parent = this.walk(splitPathUnchecked(path));
+      if (parent?.dirs.length === 1 && parent.dirs[0].id === this.files.par(h) && this.children.get(this.files.par(h))?.byName.get(name) === h) {
+        return this.files.entry(h, name, path);
+      }
+    }
     const loc = this.locate(splitPathUnchecked(path));
     if (loc === undefined) return undefined;
     const res = loc.resolution;
