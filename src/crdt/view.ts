@@ -155,6 +155,24 @@ export class View {
     return rec;
   }
 
+  /**
+   * A resolved, indexed record that is a plain file again (one slot: e.g. a file written
+   * after it was created) goes back to the compact table, in place in its directory's index.
+   * Files are never overridden by cycle breaking, so a shown one is indexed where its slot says.
+   */
+  private demote(rec: InodeRec): void {
+    const i = this.files.add(rec.id, rec.slots[0]);
+    if (i < 0) return;
+    this.files.takeDirty(i);
+    if (rec.idxPar !== undefined) {
+      const dir = this.children.get(rec.idxPar)!;
+      const had = dir.byName.get(rec.idxName!)!;
+      dir.byName.set(rec.idxName!, Array.isArray(had) ? had.map((h) => (h === rec ? i : h)) : i);
+      this.files.setIndexed(i, true);
+    }
+    this.recs.set(rec.id, i);
+  }
+
   /** The record a compact file stands for (a new object: changing it changes nothing). */
   private materialise(i: number): InodeRec {
     const slot = this.files.slot(i);
@@ -217,6 +235,7 @@ export class View {
     }
     for (const rec of recs) this.reindex(rec);
     for (const rec of moved) this.reindex(rec);
+    for (const rec of recs) if (rec.kind === "f" && rec.slots.length === 1) this.demote(rec);
     // A compact file is new since the last flush (any change makes it a record), so it is
     // not indexed yet; it is shown where its slot puts it while it is not deleted.
     for (const i of compact) if (this.files.version(i) !== null) this.index(i, this.files.par(i), this.files.name(i));
