@@ -6,8 +6,7 @@
 // numbers, and nothing for the garbage collector to trace or copy. The view rebuilds the
 // usual objects on demand (`slot`), short-lived, when a lookup or an operation reads one.
 // See docs/namespace.md "The view".
-import { RecordScanner, type FileRecord } from "./record-scan.js";
-import { intern, slotFromRaw, type RawSlot, type StoredSlot } from "./slots.js";
+import { slotFromRaw, type RawSlot, type StoredSlot } from "./slots.js";
 import type { Entry, InodeId, PodId, VersionId } from "./types.js";
 
 // Float64 columns (stride NUMS): stamps, size, times.
@@ -63,64 +62,34 @@ export class CompactFiles {
   add(id: InodeId, slot: StoredSlot): number {
     const { loc, at } = slot;
     if (slot.k !== "f" || slot.s !== undefined || loc.pp !== undefined || loc.pn !== undefined) return -1;
-    return this.put(id, loc.par, loc.nm, slot.v, slot.b, slot.sz, loc.t, slot.t, at.t, at.mt, at.ct, slot.w, loc.p, slot.p, at.p, at.m, at.u, at.g);
-  }
-
-  /**
-   * `add(id, decodeSlot(stored, writer))` without building the slot: reads a plain file's
-   * canonical record in place (see record-scan.ts). -1 if `stored` is anything else: the
-   * caller then decodes it the general way, which also rejects what is malformed.
-   */
-  addEncoded(id: InodeId, writer: PodId, stored: string): number {
-    const r = this.record;
-    if (!this.scanner.scan(stored, r, intern)) return -1;
-    // As decodeSlot: a head or attr stamp of 0 is the loc stamp (its pod field is then ignored).
-    const locP = r.locP ?? writer;
-    const headP = r.headT === 0 ? locP : (r.headP ?? writer);
-    const atP = r.atT === 0 ? locP : (r.atP ?? writer);
-    const headT = r.headT === 0 ? r.locT : r.headT;
-    const atT = r.atT === 0 ? r.locT : r.atT;
-    return this.put(id, r.par, r.nm, r.v, r.b, r.sz, r.locT, headT, atT, r.mt, r.ct ?? r.mt, writer, locP, headP, atP, r.m, r.u, r.g);
-  }
-
-  /** The newest of entry `i`'s stamps (for the clock: it must never fall behind what it saw). */
-  newestStamp(i: number): number {
-    const n = i * NUMS;
-    return Math.max(this.nums[n + LOC_T], this.nums[n + HEAD_T], this.nums[n + AT_T]);
-  }
-
-  private readonly scanner = new RecordScanner();
-  private readonly record: FileRecord = { par: "", nm: "", v: null, b: [], locT: 0, locP: null, sz: 0, headT: 0, headP: null, m: 0, u: 0, g: 0, mt: 0, ct: null, atT: 0, atP: null };
-
-  private put(id: InodeId, par: InodeId, nm: string, v: VersionId | null, b: string[], sz: number, locT: number, headT: number, atT: number, mt: number, ct: number, writer: PodId, locP: PodId, headP: PodId, atP: PodId, m: number, u: number, g: number): number {
-    if (!isUint32(m) || !isUint32(u) || !isUint32(g)) return -1;
-    const w = this.pod(writer);
-    const lp = this.pod(locP);
-    const hp = this.pod(headP);
-    const ap = this.pod(atP);
+    if (!isUint32(at.m) || !isUint32(at.u) || !isUint32(at.g)) return -1;
+    const w = this.pod(slot.w);
+    const lp = this.pod(loc.p);
+    const hp = this.pod(slot.p);
+    const ap = this.pod(at.p);
     if (w < 0 || lp < 0 || hp < 0 || ap < 0) return -1;
     const i = this.free.pop() ?? this.grow();
     const n = i * NUMS;
-    this.nums[n + LOC_T] = locT;
-    this.nums[n + HEAD_T] = headT;
-    this.nums[n + AT_T] = atT;
-    this.nums[n + SIZE] = sz;
-    this.nums[n + MTIME] = mt;
-    this.nums[n + CTIME] = ct;
+    this.nums[n + LOC_T] = loc.t;
+    this.nums[n + HEAD_T] = slot.t;
+    this.nums[n + AT_T] = at.t;
+    this.nums[n + SIZE] = slot.sz;
+    this.nums[n + MTIME] = at.mt;
+    this.nums[n + CTIME] = at.ct;
     const p = i * PODS;
     this.pods[p + WRITER] = w;
     this.pods[p + LOC_P] = lp;
     this.pods[p + HEAD_P] = hp;
     this.pods[p + AT_P] = ap;
     const a = i * INTS;
-    this.ints[a + MODE] = m;
-    this.ints[a + UID] = u;
-    this.ints[a + GID] = g;
+    this.ints[a + MODE] = at.m;
+    this.ints[a + UID] = at.u;
+    this.ints[a + GID] = at.g;
     this.ids[i] = id;
-    this.pars[i] = par;
-    this.names[i] = nm;
-    this.versions[i] = v;
-    this.bases[i] = b;
+    this.pars[i] = loc.par;
+    this.names[i] = loc.nm;
+    this.versions[i] = slot.v;
+    this.bases[i] = slot.b;
     this.flags[i] = USED | DIRTY;
     return i;
   }
@@ -211,26 +180,13 @@ export class CompactFiles {
     return slotFromRaw(raw, writer);
   }
 
+  /** Pods are few (ids are interned by decodeSlot); up to 65,536 fit the Uint16 columns. */
   private pod(p: PodId): number {
-    if (p === this.lastPod) return this.lastPodIndex;
-    const i = this.podIndexOf(p);
-    if (i >= 0) {
-      this.lastPod = p;
-      this.lastPodIndex = i;
-    }
-    return i;
-  }
-
-  /** A cold load meets one writer's records together: compared before hashing a 32-character id. */
-  private lastPod = "";
-  private lastPodIndex = -1;
-
-  private podIndexOf(p: PodId): number {
     const had = this.podIndex.get(p);
     if (had !== undefined) return had;
     if (this.podList.length > MAX_PODS) return -1;
     this.podIndex.set(p, this.podList.length);
-    this.podList.push(intern(p));
+    this.podList.push(p);
     return this.podList.length - 1;
   }
 

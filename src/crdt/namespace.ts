@@ -7,7 +7,7 @@ import { copyOriginal, type Copy } from "./names.js";
 import { joinPath, splitPath } from "./paths.js";
 import { Registry, REGISTRY_DOC } from "./registry.js";
 import { DEFAULT_MODE, planWrite, type Change } from "./merge.js";
-import { encodeSlot, headKey, parseSlotKey, slotKey, type SlotKind } from "./slots.js";
+import { decodeSlot, encodeSlot, headKey, parseSlotKey, slotKey, type SlotKind } from "./slots.js";
 import {
   assertPodId,
   isInodeId,
@@ -105,8 +105,9 @@ export class Namespace {
     for (const key of keys) {
       const k = parseSlotKey(key);
       if (k === undefined) continue;
-      const newest = this.view.setStored(k.inode, k.pod, currentValue(map, key));
-      if (newest > 0) this.hlc.receive(newest);
+      const slot = decodeSlot(currentValue(map, key), k.pod);
+      if (slot !== undefined) this.hlc.receive(Math.max(slot.loc.t, slot.head.t, slot.at.t));
+      this.view.setSlot(k.inode, k.pod, slot);
     }
     if (this.batchDepth === 0) this.flush();
   }
@@ -200,7 +201,8 @@ export class Namespace {
       if (!name.startsWith("ns/")) continue;
       for (const [key, v] of doc.getMap<unknown>("inodes").entries()) {
         const k = parseSlotKey(key);
-        if (k !== undefined) view.setStored(k.inode, k.pod, v);
+        const slot = k && decodeSlot(v, k.pod);
+        if (slot) view.setSlot(k!.inode, k!.pod, slot);
       }
     }
     view.flush();

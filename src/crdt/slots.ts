@@ -89,7 +89,7 @@ export type RawSlot = [number, string | null, string, string, string | null, str
 const SAME_AS_LOC = 0;
 
 /** Far above any real record (a symlink target is at most 4 KiB); bounds untrusted input. */
-export const MAX_SLOT_CHARS = 64 * 1024;
+const MAX_SLOT_CHARS = 64 * 1024;
 
 const KIND_CODES: readonly SlotKind[] = ["f", "d", "l"];
 
@@ -182,7 +182,7 @@ export function slotFromRaw(r: RawSlot, writer: PodId, stored?: string): StoredS
 const PENDING: LocGroup & HeadGroup & AttrGroup = Object.freeze({ par: "", nm: "", v: null, sz: 0, b: [], t: 0, p: "", m: 0, u: 0, g: 0, mt: 0, ct: 0 });
 
 /** Most heads replace nothing: one shared empty base instead of an array per record (32 B). */
-export const NO_BASE = Object.freeze([]) as unknown as string[];
+const NO_BASE = Object.freeze([]) as unknown as string[];
 
 /**
  * A long field (a version is 64 characters, 80 B as its own string) as a slice of the
@@ -204,11 +204,14 @@ const MIN_SHARED_TEXT = 24;
  * table grows with distinct pods and directories seen (a small fraction of all inodes).
  */
 const podTable = new Map<string, string>();
-export function intern(p: string): string {
+function intern(p: string): string {
   const had = podTable.get(p);
   if (had !== undefined) return had;
-  podTable.set(p, p);
-  return p;
+  // Kept as a string of its own: `p` may be a slice of a Yjs key or record, which it would
+  // keep alive, and which every comparison with the interned id would have to read.
+  const own = JSON.parse(JSON.stringify(p)) as string;
+  podTable.set(own, own);
+  return own;
 }
 
 /**

@@ -6,7 +6,7 @@ import { CompactFiles } from "./compact.js";
 import { breakCycles, type Override } from "./cycles.js";
 import { stampTimeMs } from "./hlc.js";
 import { copyOriginal, resolveName, type InodeState, type NameResolution, type Side } from "./names.js";
-import { decodeSlot, entryKind, liveHeads, newestBy, type AttrGroup, type HeadGroup, type StoredSlot } from "./slots.js";
+import { entryKind, liveHeads, newestBy, type AttrGroup, type HeadGroup, type StoredSlot } from "./slots.js";
 import {
   LOST_FOUND_INODE,
   LOST_FOUND_NAME,
@@ -87,24 +87,6 @@ export class View {
 
   // ---- feeding -------------------------------------------------------------------------
 
-  /**
-   * Feeds the value stored under `<inode>/<pod>` (undefined when deleted). Returns the
-   * slot's newest stamp, or 0 if there is none (absent or malformed: ignored).
-   */
-  setStored(inode: InodeId, pod: PodId, stored: unknown): number {
-    if (typeof stored === "string" && !this.recs.has(inode)) {
-      const i = this.files.addEncoded(inode, pod, stored);
-      if (i >= 0) {
-        this.recs.set(inode, i);
-        this.dirty.push(i);
-        return this.files.newestStamp(i);
-      }
-    }
-    const slot = decodeSlot(stored, pod);
-    this.setSlot(inode, pod, slot);
-    return slot === undefined ? 0 : Math.max(slot.loc.t, slot.head.t, slot.at.t);
-  }
-
   setSlot(inode: InodeId, pod: PodId, slot: StoredSlot | undefined): void {
     const had = this.recs.get(inode);
     let rec: InodeRec;
@@ -145,11 +127,7 @@ export class View {
   private promote(i: number): InodeRec {
     const rec = this.materialise(i);
     this.recs.set(rec.id, rec);
-    if (rec.idxPar !== undefined) {
-      const dir = this.children.get(rec.idxPar)!;
-      const had = dir.byName.get(rec.idxName!)!;
-      dir.byName.set(rec.idxName!, Array.isArray(had) ? had.map((h) => (h === i ? rec : h)) : rec);
-    }
+    if (rec.idxPar !== undefined) this.replaceIndexed(rec.idxPar, rec.idxName!, i, rec);
     if (rec.dirty) this.dirty.push(rec);
     this.files.remove(i);
     return rec;
@@ -165,12 +143,17 @@ export class View {
     if (i < 0) return;
     this.files.takeDirty(i);
     if (rec.idxPar !== undefined) {
-      const dir = this.children.get(rec.idxPar)!;
-      const had = dir.byName.get(rec.idxName!)!;
-      dir.byName.set(rec.idxName!, Array.isArray(had) ? had.map((h) => (h === rec ? i : h)) : i);
+      this.replaceIndexed(rec.idxPar, rec.idxName!, rec, i);
       this.files.setIndexed(i, true);
     }
     this.recs.set(rec.id, i);
+  }
+
+  /** Swaps one handle for another where it is indexed (the same inode, held another way). */
+  private replaceIndexed(par: InodeId, name: string, from: Handle, to: Handle): void {
+    const dir = this.children.get(par)!;
+    const had = dir.byName.get(name)!;
+    dir.byName.set(name, Array.isArray(had) ? had.map((h) => (h === from ? to : h)) : to);
   }
 
   /** The record a compact file stands for (a new object: changing it changes nothing). */
