@@ -115,7 +115,9 @@ export class Namespace {
   /** Brings the view up to date; the touched inodes wait for the next change event. */
   private refreshView(): void {
     if (!this.view.pending) return;
-    const changed = this.view.flush();
+    // Without listeners (a pod loads its documents before it subscribes) the touched set
+    // is never read: skip the compact files, most of a cold load's million ids.
+    const changed = this.view.flush(this.listeners.size > 0);
     // A cold load touches every inode: adopt its set rather than copy a million ids.
     if (this.touched.size === 0) this.touched = changed;
     else for (const id of changed) this.touched.add(id);
@@ -174,8 +176,7 @@ export class Namespace {
   // ---- view ----------------------------------------------------------------------------
 
   lookup(path: string): Entry | undefined {
-    const loc = this.view.locate(splitPath(path));
-    return loc && this.view.entryOf(loc);
+    return this.view.lookup(splitPath(path));
   }
 
   stat(inode: InodeId): Entry | undefined {

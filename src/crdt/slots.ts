@@ -127,9 +127,19 @@ export function decodeSlot(stored: unknown, writer: PodId): StoredSlot | undefin
   if (!strOrNull(r[8]) || typeof r[9] !== "number" || !Array.isArray(r[10]) || !r[10].every((b) => typeof b === "string")) return undefined;
   if (typeof r[13] !== "number" || typeof r[14] !== "number" || typeof r[15] !== "number" || typeof r[16] !== "number" || (r[17] !== null && typeof r[17] !== "number")) return undefined;
   if (!Number.isSafeInteger(r[6]) || !Number.isSafeInteger(r[11]) || !Number.isSafeInteger(r[18]) || !strOrNull(r[7]) || !strOrNull(r[12]) || !strOrNull(r[19])) return undefined;
+  return slotFromRaw(r, writer, stored);
+}
+
+/**
+ * Builds the decoded slot from a validated raw record. `stored` is the record string the
+ * raw form was parsed from (long fields become slices of it); the compact file table
+ * (compact.ts) rebuilds slots without one.
+ */
+export function slotFromRaw(r: RawSlot, writer: PodId, stored?: string): StoredSlot {
+  const k = KIND_CODES[r[0]];
   const par = internParent(r[2]);
-  const nm = shareText(stored, r[3]);
-  const v = r[8] === null ? null : shareText(stored, r[8]);
+  const nm = stored === undefined ? r[3] : shareText(stored, r[3]);
+  const v = r[8] === null || stored === undefined ? r[8] : shareText(stored, r[8]);
   const b = r[10].length === 0 ? NO_BASE : r[10];
   const ct = r[17] ?? r[16];
   const t = r[6];
@@ -197,8 +207,11 @@ const podTable = new Map<string, string>();
 function intern(p: string): string {
   const had = podTable.get(p);
   if (had !== undefined) return had;
-  podTable.set(p, p);
-  return p;
+  // Kept as a string of its own: `p` may be a slice of a Yjs key or record, which it would
+  // keep alive, and which every comparison with the interned id would have to read.
+  const own = JSON.parse(JSON.stringify(p)) as string;
+  podTable.set(own, own);
+  return own;
 }
 
 /**

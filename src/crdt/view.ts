@@ -2,6 +2,7 @@
 // are fed in (`setSlot`), then `flush()` re-resolves only the touched inodes and the
 // directories whose presence they change. A view built from scratch is the same class
 // fed every slot, so both share every resolution function.
+import { CompactFiles } from "./compact.js";
 import { breakCycles, type Override } from "./cycles.js";
 import { stampTimeMs } from "./hlc.js";
 import { copyOriginal, resolveName, type InodeState, type NameResolution, type Side } from "./names.js";
@@ -33,11 +34,18 @@ interface InodeRec extends InodeState {
   dirty: boolean;
 }
 
+/**
+ * How the view holds an inode: a record object, or the index of a plain file in the
+ * compact table (`CompactFiles`: one slot, never renamed; most inodes of a large
+ * namespace). A compact file becomes a record when any of its slots changes.
+ */
+type Handle = InodeRec | number;
+
 /** The present children of one directory inode, by name. */
 interface DirIndex {
   count: number;
   /** One inode, or several when names collide (or directories merge). */
-  byName: Map<string, InodeRec | InodeRec[]>;
+  byName: Map<string, Handle | Handle[]>;
 }
 
 /** What a path resolves to, before it is turned into an `Entry`. */
@@ -57,10 +65,11 @@ const DEFAULT_DIR_ATTR: Attr = { mode: 0o755, uid: 0, gid: 0, mtimeMs: 0, ctimeM
 const MAX_DEPTH = 4096;
 
 export class View {
-  private readonly recs = new Map<InodeId, InodeRec>();
+  private readonly recs = new Map<InodeId, Handle>();
+  private readonly files = new CompactFiles();
   private readonly children = new Map<InodeId, DirIndex>();
   private overrides = new Map<InodeId, Override>();
-  private dirty: InodeRec[] = [];
+  private dirty: Handle[] = [];
   private readonly flipped = new Set<InodeId>();
   /** Directory buckets holding two or more present inodes (name conflicts or merges). */
   private readonly crowded = new Set<string>();
@@ -71,19 +80,27 @@ export class View {
   constructor(private readonly policyFor: (path: string) => ConflictPolicy) {
     this.root = { ...this.newRec(ROOT_INODE), kind: "d", alive: true, present: true };
     this.recs.set(ROOT_INODE, this.root);
-    this.recs.set(LOST_FOUND_INODE, this.newRec(LOST_FOUND_INODE));
-    this.resolveSlots(this.recs.get(LOST_FOUND_INODE)!);
+    const lostFound = this.newRec(LOST_FOUND_INODE);
+    this.recs.set(LOST_FOUND_INODE, lostFound);
+    this.resolveSlots(lostFound);
   }
 
   // ---- feeding -------------------------------------------------------------------------
 
   setSlot(inode: InodeId, pod: PodId, slot: StoredSlot | undefined): void {
-    let rec = this.recs.get(inode);
-    if (rec === undefined) {
+    const had = this.recs.get(inode);
+    let rec: InodeRec;
+    if (had === undefined) {
       if (slot === undefined) return;
+      const compact = this.files.add(inode, slot);
+      if (compact >= 0) {
+        this.recs.set(inode, compact);
+        this.dirty.push(compact);
+        return;
+      }
       rec = this.newRec(inode);
       this.recs.set(inode, rec);
-    }
+    } else rec = typeof had === "number" ? this.promote(had) : had;
     // Always a new array, never changed in place: `heads` may be this very array (see
     // resolveSlots) and must keep showing the resolved state until the next flush. A fresh
     // literal, not push(): push on an empty array reserves room for 17 elements, ~130
@@ -103,13 +120,89 @@ export class View {
     return this.dirty.length > 0;
   }
 
-  /** Re-resolves every inode touched since the last flush; returns the inodes whose view changed. */
-  flush(): Set<InodeId> {
-    const recs = this.dirty;
+  /**
+   * A compact file whose slots change becomes a record: same state, same place in its
+   * directory's index, still queued if it was. Its compact index is freed.
+   */
+  private promote(i: number): InodeRec {
+    const rec = this.materialise(i);
+    this.recs.set(rec.id, rec);
+    if (rec.idxPar !== undefined) this.replaceIndexed(rec.idxPar, rec.idxName!, i, rec);
+    if (rec.dirty) this.dirty.push(rec);
+    this.files.remove(i);
+    return rec;
+  }
+
+  /**
+   * A resolved, indexed record that is a plain file again (one slot: e.g. a file written
+   * after it was created) goes back to the compact table, in place in its directory's index.
+   * Files are never overridden by cycle breaking, so a shown one is indexed where its slot says.
+   */
+  private demote(rec: InodeRec): void {
+    const i = this.files.add(rec.id, rec.slots[0]);
+    if (i < 0) return;
+    this.files.takeDirty(i);
+    if (rec.idxPar !== undefined) {
+      this.replaceIndexed(rec.idxPar, rec.idxName!, rec, i);
+      this.files.setIndexed(i, true);
+    }
+    this.recs.set(rec.id, i);
+  }
+
+  /** Swaps one handle for another where it is indexed (the same inode, held another way). */
+  private replaceIndexed(par: InodeId, name: string, from: Handle, to: Handle): void {
+    const dir = this.children.get(par)!;
+    const had = dir.byName.get(name)!;
+    dir.byName.set(name, Array.isArray(had) ? had.map((h) => (h === from ? to : h)) : to);
+  }
+
+  /** The record a compact file stands for (a new object: changing it changes nothing). */
+  private materialise(i: number): InodeRec {
+    const slot = this.files.slot(i);
+    const indexed = this.files.isIndexed(i);
+    const slots = [slot];
+    return {
+      id: this.files.id(i),
+      kind: "f",
+      target: undefined,
+      slots,
+      loc: slot.loc,
+      attr: slot.at,
+      heads: slots,
+      alive: slot.v !== null,
+      present: indexed,
+      idxPar: indexed ? slot.loc.par : undefined,
+      idxName: indexed ? slot.loc.nm : undefined,
+      dirty: this.files.isDirty(i),
+    };
+  }
+
+  private stateOf(h: Handle): InodeRec {
+    return typeof h === "number" ? this.materialise(h) : h;
+  }
+
+  /**
+   * Re-resolves every inode touched since the last flush; returns the inodes whose view
+   * changed. With `allFiles` false the compact files are left out of that set: nobody
+   * listens during a cold load, and a set of a million ids costs ~10% of it.
+   */
+  flush(allFiles = true): Set<InodeId> {
+    const queued = this.dirty;
     this.dirty = [];
     const touched = new Set<InodeId>();
     const movedDirs: InodeId[] = [];
-    for (const rec of recs) {
+    const recs: InodeRec[] = [];
+    const compact: number[] = [];
+    for (const h of queued) {
+      if (typeof h === "number") {
+        // Skipped if promoted or removed since it was queued (its record is queued instead).
+        if (!this.files.takeDirty(h)) continue;
+        if (allFiles) touched.add(this.files.id(h));
+        compact.push(h);
+        continue;
+      }
+      const rec = h;
+      recs.push(rec);
       rec.dirty = false;
       touched.add(rec.id);
       const before = rec.loc;
@@ -124,11 +217,15 @@ export class View {
       for (const id of new Set([...old.keys(), ...this.overrides.keys()])) {
         if (sameOverride(old.get(id), this.overrides.get(id)) || touched.has(id)) continue;
         touched.add(id);
-        moved.push(this.recs.get(id)!);
+        moved.push(this.dirRec(id)!);
       }
     }
     for (const rec of recs) this.reindex(rec);
     for (const rec of moved) this.reindex(rec);
+    for (const rec of recs) if (rec.kind === "f" && rec.slots.length === 1) this.demote(rec);
+    // A compact file is new since the last flush (any change makes it a record), so it is
+    // not indexed yet; it is shown where its slot puts it while it is not deleted.
+    for (const i of compact) if (this.files.version(i) !== null) this.index(i, this.files.par(i), this.files.name(i));
     // Directories that appeared or vanished with their content changed too.
     for (const id of this.flipped) touched.add(id);
     this.flipped.clear();
@@ -170,7 +267,7 @@ export class View {
 
   private dirLoc(id: InodeId) {
     const rec = this.recs.get(id);
-    return rec !== undefined && rec.kind === "d" && id !== ROOT_INODE ? rec.loc : undefined;
+    return rec !== undefined && typeof rec !== "number" && rec.kind === "d" && id !== ROOT_INODE ? rec.loc : undefined;
   }
 
   // ---- the presence index --------------------------------------------------------------
@@ -186,17 +283,20 @@ export class View {
     this.noteConflict(rec);
   }
 
-  private index(rec: InodeRec, par: InodeId, name: string): void {
+  private index(h: Handle, par: InodeId, name: string): void {
     let dir = this.children.get(par);
     if (dir === undefined) this.children.set(par, (dir = { count: 0, byName: new Map() }));
     const had = dir.byName.get(name);
-    if (had === undefined) dir.byName.set(name, rec);
+    if (had === undefined) dir.byName.set(name, h);
     else {
-      dir.byName.set(name, Array.isArray(had) ? [...had, rec] : [had, rec]);
+      dir.byName.set(name, Array.isArray(had) ? [...had, h] : [had, h]);
       this.crowded.add(`${par}/${name}`);
     }
-    rec.idxPar = par;
-    rec.idxName = name;
+    if (typeof h === "number") this.files.setIndexed(h, true);
+    else {
+      h.idxPar = par;
+      h.idxName = name;
+    }
     dir.count++;
     if (dir.count === 1) this.refreshPresence(par);
   }
@@ -224,7 +324,8 @@ export class View {
   /** A directory's presence follows its content: it may appear or vanish with its last child. */
   private refreshPresence(id: InodeId): void {
     const rec = this.recs.get(id);
-    if (rec === undefined || id === ROOT_INODE) return;
+    // A compact file's presence depends on nothing but itself.
+    if (rec === undefined || typeof rec === "number" || id === ROOT_INODE) return;
     const present = rec.alive || (rec.kind === "d" && (this.children.get(id)?.count ?? 0) > 0);
     if (present === rec.present) return;
     this.flipped.add(id);
@@ -240,7 +341,8 @@ export class View {
   // ---- reading -------------------------------------------------------------------------
 
   private state(id: InodeId): InodeRec | undefined {
-    return this.recs.get(id);
+    const h = this.recs.get(id);
+    return h === undefined ? undefined : this.stateOf(h);
   }
 
   private candidates(dirs: readonly InodeState[], name: string): InodeState[] {
@@ -248,8 +350,8 @@ export class View {
     for (const d of dirs) {
       const found = this.children.get(d.id)?.byName.get(name);
       if (found === undefined) continue;
-      if (Array.isArray(found)) out.push(...found);
-      else out.push(found);
+      if (Array.isArray(found)) for (const h of found) out.push(this.stateOf(h));
+      else out.push(this.stateOf(found));
     }
     return out;
   }
@@ -257,9 +359,10 @@ export class View {
   private resolveAt(dirs: readonly InodeState[], path: string, name: string, policy?: ConflictPolicy): NameResolution | undefined {
     if (dirs.length === 1) {
       // Hot path: one directory, one inode under the name, no conflict.
-      const only = this.children.get(dirs[0].id)?.byName.get(name);
-      if (only === undefined) return undefined;
-      if (!Array.isArray(only)) {
+      const found = this.children.get(dirs[0].id)?.byName.get(name);
+      if (found === undefined) return undefined;
+      if (!Array.isArray(found)) {
+        const only = this.stateOf(found);
         if (only.kind === "d") return { dirs: [only], copies: [] };
         if (only.heads.length === 1) return { side: { state: only, head: only.heads[0] }, copies: [] };
       }
@@ -273,22 +376,44 @@ export class View {
    * for the last component (used to name the copies a "keep both" resolution creates).
    */
   locate(parts: readonly string[], policy?: ConflictPolicy): Located | undefined {
+    if (parts.length === 0) return { path: "/", name: "", parentDirs: [], resolution: { dirs: [this.root], copies: [] } };
+    const parent = this.walk(parts);
+    return parent && this.locateIn(parent.dirs, parent.path, parts[parts.length - 1], policy);
+  }
+
+  /** `entryOf(locate(parts))`; a plain file's entry comes straight from the compact table (the common lookup). */
+  lookup(parts: readonly string[]): Entry | undefined {
+    if (parts.length === 0) return this.entryOf(this.locate(parts)!);
+    const parent = this.walk(parts);
+    if (parent === undefined) return undefined;
+    const name = parts[parts.length - 1];
+    if (parent.dirs.length === 1) {
+      const found = this.children.get(parent.dirs[0].id)?.byName.get(name);
+      if (typeof found === "number") return this.files.entry(found, name, `${parent.path}/${name}`);
+    }
+    const loc = this.locateIn(parent.dirs, parent.path, name);
+    return loc && this.entryOf(loc);
+  }
+
+  /** The directory group holding the last component of `parts` (non-empty), and its path ("" for the root). */
+  private walk(parts: readonly string[]): { dirs: readonly InodeState[]; path: string } | undefined {
     let dirs: readonly InodeState[] = [this.root];
     let path = "";
-    for (let i = 0; i < parts.length; i++) {
+    for (let i = 0; i < parts.length - 1; i++) {
       const name = parts[i];
-      const parentPath = path;
       path = `${path}/${name}`;
-      const last = i === parts.length - 1;
-      const res = this.resolveAt(dirs, path, name, last ? policy : undefined);
-      if (last) {
-        if (res !== undefined) return { path, name, parentDirs: dirs, resolution: res };
-        return this.locateCopy(dirs, parentPath, name);
-      }
+      const res = this.resolveAt(dirs, path, name);
       if (res?.dirs === undefined) return undefined;
       dirs = res.dirs;
     }
-    return { path: "/", name: "", parentDirs: [], resolution: { dirs: [this.root], copies: [] } };
+    return { dirs, path };
+  }
+
+  private locateIn(dirs: readonly InodeState[], parentPath: string, name: string, policy?: ConflictPolicy): Located | undefined {
+    const path = `${parentPath}/${name}`;
+    const res = this.resolveAt(dirs, path, name, policy);
+    if (res !== undefined) return { path, name, parentDirs: dirs, resolution: res };
+    return this.locateCopy(dirs, parentPath, name);
   }
 
   private locateCopy(dirs: readonly InodeState[], parentPath: string, name: string): Located | undefined {
@@ -343,6 +468,13 @@ export class View {
     let withCopies = false;
     for (const name of names) {
       const path = prefix + name;
+      if (dirs.length === 1) {
+        const found = this.children.get(dirs[0].id)!.byName.get(name);
+        if (typeof found === "number") {
+          out.push(this.files.entry(found, name, path));
+          continue;
+        }
+      }
       const resolution = this.resolveAt(dirs, path, name)!;
       out.push(resolution.dirs ? this.dirEntry(resolution.dirs[0], name, path) : this.sideEntry(resolution.side!, name, path));
       for (const copy of resolution.copies) {
@@ -357,11 +489,17 @@ export class View {
   pathOf(id: InodeId): string | undefined {
     if (id === ROOT_INODE) return "/";
     const names: string[] = [];
-    let cur = this.recs.get(id);
+    const first = this.recs.get(id);
+    if (typeof first === "number") {
+      // A compact file is shown exactly where its slot puts it.
+      if (!this.files.isIndexed(first)) return undefined;
+      names.push(this.files.name(first));
+    }
+    let cur = typeof first === "number" ? this.dirRec(this.files.par(first)) : first;
     for (let depth = 0; cur !== undefined && cur.id !== ROOT_INODE; depth++) {
       if (!cur.present || cur.idxPar === undefined || depth > MAX_DEPTH) return undefined;
       names.push(cur.idxName!);
-      cur = this.recs.get(cur.idxPar);
+      cur = this.dirRec(cur.idxPar);
     }
     if (cur === undefined) return undefined;
     return "/" + names.reverse().join("/");
@@ -371,6 +509,15 @@ export class View {
   stat(id: InodeId): Entry | undefined {
     const path = this.pathOf(id);
     if (path === undefined) return undefined;
+    const h = this.recs.get(id);
+    if (typeof h === "number") {
+      // Alone under its name in a directory that merged with no other: shown as itself.
+      const name = this.files.name(h);
+      const parent = this.walk(splitPathUnchecked(path));
+      if (parent?.dirs.length === 1 && parent.dirs[0].id === this.files.par(h) && this.children.get(this.files.par(h))?.byName.get(name) === h) {
+        return this.files.entry(h, name, path);
+      }
+    }
     const loc = this.locate(splitPathUnchecked(path));
     if (loc === undefined) return undefined;
     const res = loc.resolution;
@@ -390,7 +537,14 @@ export class View {
   /** Effective location (after cycle breaking) of a present inode. */
   placement(id: InodeId): { par: InodeId; nm: string } | undefined {
     const rec = this.recs.get(id);
+    if (typeof rec === "number") return this.files.isIndexed(rec) ? { par: this.files.par(rec), nm: this.files.name(rec) } : undefined;
     return rec?.idxPar === undefined ? undefined : { par: rec.idxPar, nm: rec.idxName! };
+  }
+
+  /** A directory's record (directories are never compact); undefined for anything else. */
+  private dirRec(id: InodeId): InodeRec | undefined {
+    const h = this.recs.get(id);
+    return typeof h === "number" ? undefined : h;
   }
 
   conflicts(): Conflict[] {
@@ -415,7 +569,7 @@ export class View {
       }
     }
     for (const id of this.conflicted) {
-      const rec = this.recs.get(id)!;
+      const rec = this.state(id)!;
       const path = this.pathOf(id);
       if (path === undefined) continue;
       const kind = rec.heads.some((h) => h.v === null) || !rec.alive ? "edit-delete" : "content";
@@ -424,7 +578,7 @@ export class View {
     for (const [id, ov] of this.overrides) {
       const path = this.pathOf(id);
       if (path === undefined) continue;
-      const sides = ov.cycle.map((m) => this.recs.get(m)!.loc!).map((l) => ({ pod: l.p, timeMs: stampTimeMs(l.t), inode: id }));
+      const sides = ov.cycle.map((m) => this.state(m)!.loc!).map((l) => ({ pod: l.p, timeMs: stampTimeMs(l.t), inode: id }));
       out.push({ path, kind: "move", sides });
     }
     return out.sort((a, b) => compareText(a.path, b.path) || compareText(a.kind, b.kind) || compareText(a.sides[0]?.inode ?? "", b.sides[0]?.inode ?? ""));
@@ -432,6 +586,11 @@ export class View {
 
   *liveVersions(): Iterable<{ inode: InodeId; version: VersionId; size: number }> {
     for (const rec of this.recs.values()) {
+      if (typeof rec === "number") {
+        const v = this.files.version(rec);
+        if (v !== null) yield { inode: this.files.id(rec), version: v, size: this.files.size(rec) };
+        continue;
+      }
       if (rec.kind !== "f" || !rec.alive) continue;
       for (const h of rec.heads) if (h.v !== null) yield { inode: rec.id, version: h.v, size: h.sz };
     }
