@@ -536,6 +536,7 @@ export class Pod {
         pull: (id, holders) => this.chunkPull.pull(id, holders),
         holdersOf: (version) => this.holdersFor(version),
         adopt: async (held, chunkIds) => {
+          this.protectFromRunningGc(chunkIds);
           // These chunks are a counted replica now, not cache.
           await Promise.all(chunkIds.map((id) => this.cache.forget(id)));
           await this.holdings.announce(held, []);
@@ -597,7 +598,8 @@ export class Pod {
    */
   private async storedLocally(version: string): Promise<void> {
     if (version === EMPTY_VERSION) return; // every pod has the empty file
-    const { size } = await readManifest(this.chunks, version);
+    const { size, chunks } = await readManifest(this.chunks, version);
+    this.protectFromRunningGc([version, ...chunks.map((c) => c.id)]);
     // Issued together, so both ride one group commit (one fsync, not two).
     await Promise.all([this.meta.outbox.add(version, size), this.holdings.announce([version], [])]);
   }
@@ -684,8 +686,21 @@ export class Pod {
     this.gcTimer.unref();
   }
 
+  /**
+   * Chunks that became live while a collection runs. Its live set is computed first and the
+   * store is walked afterwards: without this, a version fetched or written in between (whose
+   * lease is released once it is announced) would have its chunks deleted as unreferenced.
+   */
+  private liveSinceGcStart: Set<string> | undefined;
+
+  private protectFromRunningGc(ids: Iterable<string>): void {
+    if (this.liveSinceGcStart) for (const id of ids) this.liveSinceGcStart.add(id);
+  }
+
   /** Deletes chunks that no held version, outbox entry, pin or cache entry references. */
   async collectGarbage(): Promise<void> {
+    if (this.liveSinceGcStart) return; // one collection at a time
+    const liveSinceStart = (this.liveSinceGcStart = new Set());
     try {
       await this.releaseDeadVersions();
       const keep = new Set<string>(this.meta.holdings.versionsOf(this.podId));
@@ -702,10 +717,12 @@ export class Pod {
           return; // its chunks are unaccounted for: collect nothing this pass
         }
       }
-      const result = await this.chunks.gc((id) => live.has(id) || this.cache.has(id) || this.cache.isProtected(id));
+      const result = await this.chunks.gc((id) => live.has(id) || liveSinceStart.has(id) || this.cache.has(id) || this.cache.isProtected(id));
       if (result.deleted > 0) this.log.debug(`gc: deleted ${result.deleted} chunks (${result.freedBytes} bytes)`);
     } catch (error) {
       this.log.error(`garbage collection failed: ${(error as Error).message}`);
+    } finally {
+      this.liveSinceGcStart = undefined;
     }
   }
 
