@@ -18,7 +18,7 @@ import {
 } from "../config/index.js";
 import { Namespace } from "../crdt/index.js";
 import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Mesh, parseIdentity, parseInviteUrl, Rpc } from "../net/index.js";
-import { ChunkCache, ChunkStore, collectLiveChunks, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
+import { ChunkCache, ChunkNotFoundError, ChunkStore, collectLiveChunks, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
 import { admit } from "./admission.js";
 import { FileService } from "./file-service.js";
 import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
@@ -565,9 +565,15 @@ export class Pod {
 
   /** Serves a chunk to a peer: anything this pod has, replica or cache. */
   private async serveChunk(id: string): Promise<Buffer | undefined> {
-    if (!(await this.chunks.has(id))) return undefined;
+    let data: Buffer;
+    try {
+      data = await this.chunks.get(id); // absent: one failed open, not an extra lookup first
+    } catch (error) {
+      if (error instanceof ChunkNotFoundError) return undefined;
+      throw error;
+    }
     this.cache.touch(id);
-    return this.chunks.get(id);
+    return data;
   }
 
   /**
