@@ -51,6 +51,7 @@ export class Replicator {
   private readonly fetching = new Set<string>();
   private readonly failures = new Map<string, { count: number; retryAt: number }>();
   private timer: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
   private readonly state = new PlanState();
 
   constructor(
@@ -90,6 +91,7 @@ export class Replicator {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     await this.running;
   }
 
@@ -171,13 +173,22 @@ export class Replicator {
     }
   }
 
-  /** Due pulls not already in flight, up to the batch limits (in count and bytes). */
+  /**
+   * Due pulls not already in flight, up to the batch limits (in count and bytes). When only
+   * versions waiting out a failure's backoff are left, a pass is scheduled for the first of them.
+   */
   private nextBatch(): string[] {
     const now = Date.now();
     const batch: string[] = [];
     let bytes = 0;
+    let firstRetry = Infinity;
     for (const version of this.state.pulls()) {
-      if (this.fetching.has(version) || (this.failures.get(version)?.retryAt ?? 0) > now) continue;
+      if (this.fetching.has(version)) continue;
+      const retryAt = this.failures.get(version)?.retryAt ?? 0;
+      if (retryAt > now) {
+        firstRetry = Math.min(firstRetry, retryAt);
+        continue;
+      }
       const size = this.state.sizeOf(version);
       if (batch.length > 0 && bytes + size > this.options.batchBytes) {
         if (size > this.options.batchBytes) continue; // a large version goes in a batch of its own
@@ -187,7 +198,17 @@ export class Replicator {
       bytes += size;
       if (batch.length >= this.options.batchVersions || bytes >= this.options.batchBytes) break;
     }
+    if (batch.length === 0 && firstRetry < Infinity) this.retryAt(firstRetry - now);
     return batch;
+  }
+
+  private retryAt(delayMs: number): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, delayMs + 1);
+    this.retryTimer.unref();
   }
 
   private recordFailure(version: string, error: Error): void {
@@ -195,6 +216,5 @@ export class Replicator {
     const delay = Math.min(30_000, this.options.retryBaseMs * 2 ** (count - 1));
     this.failures.set(version, { count, retryAt: Date.now() + delay });
     this.log.warn(`could not fetch version ${version.slice(0, 12)} (attempt ${count}, retry in ${delay} ms): ${error.message}`);
-    setTimeout(() => this.touch([version]), delay).unref();
   }
 }
