@@ -2,7 +2,7 @@
 // plumbing (errno conversion, logging) lives in fuse-ops.ts; everything here throws errors
 // that carry a POSIX code.
 import { constants } from "node:fs";
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import type { StatLike, StatfsLike } from "fuse-native";
 import type { Entry, FileService, Owner, StoredVersion } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
@@ -22,6 +22,7 @@ export class MountOperations {
   /** Unlinked files still open (libfuse's .fuse_hidden names): kept out of the namespace. */
   private readonly hidden = new Map<string, Entry>();
   private readonly cacheGuard = new CacheGuard();
+  /** The pod's own user: owner of new entries at the root (see ownerOfNew). */
   private readonly owner: Owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
   constructor(
@@ -61,7 +62,7 @@ export class MountOperations {
   }
 
   async mkdir(path: string, mode: number): Promise<void> {
-    await this.files.mkdir(path, mode & 0o7777, this.owner);
+    await this.files.mkdir(path, mode & 0o7777, this.ownerOfNew(path));
   }
 
   async rmdir(path: string): Promise<void> {
@@ -69,7 +70,7 @@ export class MountOperations {
   }
 
   async symlink(target: string, path: string): Promise<void> {
-    await this.files.symlink(target, path, this.owner);
+    await this.files.symlink(target, path, this.ownerOfNew(path));
   }
 
   async unlink(path: string): Promise<void> {
@@ -139,7 +140,7 @@ export class MountOperations {
    * durable at close instead (many closes share one group commit).
    */
   async create(path: string, mode: number): Promise<number> {
-    await this.files.createFile(path, mode & 0o7777, this.owner, { durable: false });
+    await this.files.createFile(path, mode & 0o7777, this.ownerOfNew(path), { durable: false });
     const fd = await this.open.open(this.files.stat(path), true);
     this.open.get(fd).file!.unsynced = true;
     return fd;
@@ -226,6 +227,19 @@ export class MountOperations {
   }
 
   // ---- internals ---------------------------------------------------------------------------
+
+  /**
+   * fuse-native does not expose the caller's uid/gid (libfuse's fuse_get_context), so a new
+   * entry takes the owner of the directory it is created in, as Samba's `inherit owner` does:
+   * with default_permissions only that owner (or root) may create there when the directory is
+   * not group- or world-writable, so per-user directories get their user's files. Directly
+   * under the root, the owner is the pod's user. See docs/mount.md "Ownership".
+   */
+  private ownerOfNew(path: string): Owner {
+    const parent = dirname(path);
+    const dir = parent === "/" ? undefined : this.files.lookup(parent);
+    return dir ? { uid: dir.attr.uid, gid: dir.attr.gid } : this.owner;
+  }
 
   private async makeDurable(file: OpenFile): Promise<void> {
     if (!file.unsynced) return;

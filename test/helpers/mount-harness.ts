@@ -2,7 +2,7 @@
 // time) then `wormhole start --mount` as a child process. The test drives the mount from its
 // own process; FUSE ops are served on the pod's JS thread, never this one.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { access, mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -37,7 +37,15 @@ export interface MountedPod {
   dispose(): Promise<void>;
 }
 
-export async function startMountedPod(options: { root?: string; mountpoint?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MountedPod> {
+export interface MountedPodOptions {
+  root?: string;
+  mountpoint?: string;
+  env?: NodeJS.ProcessEnv;
+  /** `allow_other = true` in pod.toml (default_permissions is on by default), for multi-user tests. */
+  allowOther?: boolean;
+}
+
+export async function startMountedPod(options: MountedPodOptions = {}): Promise<MountedPod> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), "wormhole-fs-")));
   const data = join(root, "data");
   const mnt = options.mountpoint ?? join(root, "mnt");
@@ -51,6 +59,10 @@ export async function startMountedPod(options: { root?: string; mountpoint?: str
     const config = join(root, "wormhole.toml");
     await writeFile(config, TEST_CLUSTER_CONFIG);
     await cli(["init", "--cluster", "fs-test", "--listen", "127.0.0.1:0", "--config", config]);
+  }
+  if (options.allowOther) {
+    const podToml = join(data, "pod.toml");
+    await writeFile(podToml, (await readFile(podToml, "utf8")).replace(/^allow_other = false/m, "allow_other = true"));
   }
   const child = spawn(process.execPath, [CLI, "start", "--data", data, "--mount", mnt], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let output = "";
