@@ -1,6 +1,7 @@
 // Throughput of a pod's FUSE mount vs the pod's own disk: sequential write and read of one
-// big file, creating and stat-ing many empty files. The mount is served by a real one-pod
-// cluster (`wormhole init` + `wormhole start --mount`) in a child process, so this process
+// big file, creating and stat-ing many empty files; then how long a small file closed in one
+// pod's mount takes to read back in another pod's mount. The mounts are served by real pods
+// (`wormhole init`/`join` + `wormhole start --mount`) in child processes, so this process
 // can measure freely.
 // Usage: node bench/fs.mjs [--smoke]   (last stdout line: one JSON object)
 import { execFile, spawn } from "node:child_process";
@@ -20,18 +21,25 @@ const FILES = smoke ? 500 : 10_000;
  * the parallelism: see docs/mount.md, "Performance".
  */
 const PARALLEL = 16;
+/** 4 KiB files written in mount A and polled for in mount B. */
+const PROPAGATIONS = smoke ? 10 : 100;
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 
 const root = await fs.mkdtemp(join(tmpdir(), "wormhole-bench-fs-"));
 const data = join(root, "data");
 const mnt = join(root, "mnt");
+const dataB = join(root, "data-b");
+const mntB = join(root, "mnt-b");
 /** Beside the data directory, on the same disk (initPod wants the data directory to itself). */
 const disk = join(root, "disk-baseline");
 await fs.mkdir(mnt, { recursive: true });
+await fs.mkdir(mntB, { recursive: true });
 await fs.mkdir(disk, { recursive: true });
 
-const child = await startMount();
+const pods = [];
 try {
+  await cli(["init", "--data", data, "--cluster", "bench", "--listen", "127.0.0.1:0", "--redundancy", "1"]);
+  pods.push(await startMount(data, mnt));
   const block = randomBytes(MiB);
   const write = { mount: await writeBig(join(mnt, "big.bin")), disk: await writeBig(join(disk, "big.bin")) };
   const read = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
@@ -39,6 +47,11 @@ try {
   const reread = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
   const creates = { mount: await createMany(join(mnt, "many")), disk: await createMany(join(disk, "many")) };
   const stats = { mount: await statMany(join(mnt, "many")), disk: await statMany(join(disk, "many")) };
+  // The second pod joins only now: as a placement target it would pull the big file above.
+  const invite = (await cli(["invite", "--data", data, "--expires", "10m"])).trim();
+  await cli(["join", invite, "--data", dataB, "--listen", "127.0.0.1:0", "--name", "b"]);
+  pods.push(await startMount(dataB, mntB));
+  const propagation = await propagate(join(mnt, "prop"), join(mntB, "prop"));
 
   const rows = [
     ["sequential write (MB/s)", write.mount, write.disk],
@@ -47,9 +60,11 @@ try {
     [`creates/s (${FILES} empty files)`, creates.mount, creates.disk],
     ["stats/s", stats.mount, stats.disk],
   ];
+  const p50 = quantile(propagation, 0.5);
   console.log(`fs bench${smoke ? " (smoke)" : ""}: ${BIG / MiB} MiB file, ${FILES} files by ${PARALLEL} writers in ${PARALLEL} directories. 2 shared cores: numbers are noisy.`);
   console.log("metric".padEnd(34) + "mount".padStart(12) + "pod disk".padStart(12));
   for (const [name, m, d] of rows) console.log(name.padEnd(34) + m.toFixed(0).padStart(12) + d.toFixed(0).padStart(12));
+  console.log(`4 KiB file closed in mount A, read back in mount B (${PROPAGATIONS} files): p50 ${p50.toFixed(1)} ms, p90 ${quantile(propagation, 0.9).toFixed(1)} ms, max ${quantile(propagation, 1).toFixed(1)} ms`);
   console.log(
     JSON.stringify({
       writeMBps: round(write.mount),
@@ -59,7 +74,7 @@ try {
       diskReadMBps: round(read.disk),
       createsPerSec: round(creates.mount),
       statsPerSec: round(stats.mount),
-      mountPropagationP50Ms: null,
+      mountPropagationP50Ms: round(p50),
     }),
   );
 
@@ -100,9 +115,40 @@ try {
     await inWorkers((path) => fs.stat(path), dir);
     return FILES / ((performance.now() - start) / 1000);
   }
+  /**
+   * Milliseconds from the start of write+close of a 4 KiB file in `from` until a read of it in
+   * `to` returns those bytes (polled every millisecond; the namespace update travels pod to
+   * pod, then B pulls the content from A).
+   */
+  async function propagate(from, to) {
+    await fs.mkdir(from);
+    await waitUntil(() => fs.stat(to).then(() => true, () => false));
+    const times = [];
+    for (let i = 0; i < PROPAGATIONS; i++) {
+      const content = randomBytes(4096);
+      const start = performance.now();
+      await fs.writeFile(join(from, `${i}.bin`), content);
+      await waitUntil(() => fs.readFile(join(to, `${i}.bin`)).then((got) => got.equals(content), () => false));
+      times.push(performance.now() - start);
+    }
+    return times;
+  }
 } finally {
-  await stopMount(child);
+  for (const pod of pods.reverse()) await stopMount(pod);
   await fs.rm(root, { recursive: true, force: true });
+}
+
+async function waitUntil(probe, timeoutMs = 30_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await probe())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /** PARALLEL workers, worker w handling files w, w+PARALLEL, ... in directory w<w>, one at a time. */
@@ -118,12 +164,13 @@ function round(x) {
   return Math.round(x * 10) / 10;
 }
 
-async function startMount() {
-  await new Promise((resolve, reject) =>
-    execFile(process.execPath, [CLI, "init", "--data", data, "--cluster", "bench", "--listen", "127.0.0.1:0", "--redundancy", "1"], (err, _out, stderr) =>
-      err ? reject(new Error(`wormhole init failed: ${stderr}`)) : resolve(),
-    ),
+function cli(args) {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => (err ? reject(new Error(`wormhole ${args[0]} failed: ${stderr}`)) : resolve(stdout))),
   );
+}
+
+async function startMount(data, mnt) {
   const proc = spawn(process.execPath, [CLI, "start", "--data", data, "--mount", mnt], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   proc.stdout.on("data", (d) => (output += d));
