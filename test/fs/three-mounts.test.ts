@@ -10,7 +10,7 @@ import * as fs from "node:fs/promises";
 import { join, relative } from "node:path";
 import { type PodProcess, waitFor } from "../helpers/cluster.js";
 import { MountedCluster, run } from "../helpers/mount-harness.js";
-import type { ConflictsResponse } from "../../src/pod/admin-api.js";
+import type { ConflictsResponse, LsResponse } from "../../src/pod/admin-api.js";
 
 const MiB = 1024 * 1024;
 /** The largest file of the tree (the issue asks for 50 MiB; lower it on a slow machine). */
@@ -211,6 +211,14 @@ describe("three pods, each mounted", () => {
     await fs.mkdir(at(a, "fresh"));
     for (const [i, data] of fresh.entries()) await fs.writeFile(at(a, `fresh/${i}.bin`), data);
     await waitFor("b and c to see the fresh files", async () => (await fs.readdir(at(b, "fresh"))).length === 6 && (await fs.readdir(at(c, "fresh"))).length === 6);
+    // Both survivors must know two holders of each fresh file (health is computed on a timer,
+    // so a "healthy" status may predate these writes).
+    for (const pod of [b, c]) {
+      await waitFor(`${pod.name} to know 2 replicas of every fresh file`, async () => {
+        const listed = JSON.parse(await pod.cli(["ls", "/fresh", "--json"])) as LsResponse;
+        return listed.entries.length === fresh.length && listed.entries.every((e) => (e.replicas ?? 0) >= 2);
+      }, SLOW);
+    }
     await waitFor("every file to have its 2 replicas", async () => (await b.status()).health === "healthy", SLOW);
     await a.kill("SIGKILL"); // a wrote everything
     for (const pod of [b, c]) {
