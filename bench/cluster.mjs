@@ -3,7 +3,7 @@
 //   replicationMBps         one big put on A (redundancy 3) until both other pods hold it
 //   tcpMBps                 raw TCP copy of the same bytes between two processes, same run
 //   joinCatchUpSec          a new pod joins a namespace of N files until it has fetched its share
-// Usage: node bench/cluster.mjs [--smoke] [--files 200] [--big-mib 1024] [--catchup-files 10000]
+// Usage: node bench/cluster.mjs [--smoke] [--files 200] [--big-mib 1024] [--catchup-files 10000] [--cpu-prof DIR]
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -21,6 +21,9 @@ const flag = (name, dflt) => {
 const FILES = flag("--files", smoke ? 20 : 200);
 const BIG_MIB = flag("--big-mib", smoke ? 16 : 1024);
 const CATCHUP_FILES = flag("--catchup-files", smoke ? 200 : 10_000);
+// --cpu-prof DIR: every pod writes a V8 CPU profile there when it stops (where the time goes).
+const cpuProfDir = args.includes("--cpu-prof") ? args[args.indexOf("--cpu-prof") + 1] : undefined;
+const nodeArgs = cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : [];
 
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), "wormhole-bench-cluster-"));
@@ -48,7 +51,7 @@ async function until(what, probe, timeoutMs = 600_000, intervalMs = 5) {
 
 async function startPod(name) {
   const data = join(root, name);
-  const child = spawn(process.execPath, [CLI, "start", "--data", data], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, WORMHOLE_LOG: "warn" } });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, "start", "--data", data], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, WORMHOLE_LOG: "warn" } });
   logs.set(name, "");
   child.stderr.on("data", (d) => logs.set(name, logs.get(name) + d));
   child.on("exit", (code, signal) => logs.set(name, `${logs.get(name)}[exited: ${code ?? signal}]\n`));
@@ -165,7 +168,7 @@ try {
   throw error;
 } finally {
   for (const child of children) child.kill("SIGTERM");
-  await sleep(500);
+  await sleep(cpuProfDir ? 5_000 : 500);
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
   rmSync(root, { recursive: true, force: true });
 }

@@ -16,8 +16,11 @@ export type MetaPort = Pick<MetaStore, "flush">;
 // ---- what the pod daemon plugs in -----------------------------------------------------------
 
 export interface FileServicePorts {
-  /** Pulls a chunk from a holder, verified; throws if no holder is reachable. */
-  fetchChunk(id: string): Promise<Buffer>;
+  /**
+   * Pulls a chunk from a holder, verified; throws if no holder is reachable. `version` (a
+   * version using the chunk) lets the daemon ask that version's holders first.
+   */
+  fetchChunk(id: string, version?: string): Promise<Buffer>;
   /**
    * This pod now holds `version` completely (announce it, queue it for upload). Called
    * before the namespace references the version, so no pod ever sees a file whose holder it
@@ -208,7 +211,7 @@ export class FileService {
    * its version, so gc cannot delete it under an open-unlink-read). Missing chunks are pulled.
    */
   openVersion(version: string): Promise<VersionReader> {
-    return VersionReader.open(this.chunks, version || EMPTY_VERSION, (id) => this.pull(id));
+    return VersionReader.open(this.chunks, version || EMPTY_VERSION, (id) => this.pull(id, version));
   }
 
   /** The reader of a file's current content (an empty file needs no stored manifest). */
@@ -322,10 +325,10 @@ export class FileService {
   }
 
   /** A chunk missing locally: pulled from a holder, then kept in the store as cache. */
-  private async pull(id: string): Promise<Buffer> {
+  private async pull(id: string, version: string): Promise<Buffer> {
     let data: Buffer;
     try {
-      data = await this.ports.fetchChunk(id);
+      data = await this.ports.fetchChunk(id, version);
     } catch (err) {
       throw new FileError("EIO", `chunk ${id} is not on this pod and no holder answered: ${(err as Error).message}`);
     }

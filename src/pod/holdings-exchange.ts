@@ -19,8 +19,11 @@ export interface HoldingsExchangeDeps {
   selfId: string;
   log: Logger;
   connectedPeers: () => string[];
-  /** Called after a peer's holdings changed (replication and health re-plan). */
-  changed: () => void;
+  /**
+   * Called after a peer's holdings changed: with the versions concerned for a delta (only
+   * those are re-planned), without for a whole new set.
+   */
+  changed: (versions?: readonly string[]) => void;
 }
 
 export class HoldingsExchange {
@@ -67,8 +70,10 @@ export class HoldingsExchange {
   }
 
   private async applyDelta(params: unknown, from: PeerInfo): Promise<boolean> {
-    await this.deps.index.patch(from.podId, { add: versionsOf(params, "add"), remove: versionsOf(params, "remove") });
-    this.deps.changed();
+    const add = versionsOf(params, "add");
+    const remove = versionsOf(params, "remove");
+    await this.deps.index.patch(from.podId, { add, remove });
+    this.deps.changed([...add, ...remove]);
     return true;
   }
 }

@@ -18,19 +18,20 @@ import {
 } from "../config/index.js";
 import { Namespace } from "../crdt/index.js";
 import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Mesh, parseIdentity, parseInviteUrl, Rpc } from "../net/index.js";
-import { ChunkCache, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
+import { ChunkCache, ChunkStore, collectLiveChunks, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
 import { admit } from "./admission.js";
 import { FileService } from "./file-service.js";
 import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
 import { assessHealth, type HealthState, type Reaction, reactionFor } from "./health.js";
 import { HoldingsExchange } from "./holdings-exchange.js";
+import { LiveVersions } from "./live-versions.js";
 import { Liveness } from "./liveness.js";
 import { createLogger, type Logger } from "./log.js";
 import { type MemberRecord, Membership } from "./membership.js";
 import { type Affinity, type FileClass, Placement, podWeight } from "./placement.js";
 import type { LiveVersionRef, PlanInput } from "./replication-plan.js";
-import { runLimited } from "./limiter.js";
 import { Replicator } from "./replicator.js";
+import { fetchVersions } from "./version-fetch.js";
 import { UserError } from "./user-error.js";
 
 export interface PodStartOptions {
@@ -44,8 +45,6 @@ export const CLUSTER_CONFIG_KEY = "config";
 const REPLAN_INTERVAL_MS = 1_000;
 /** How often unreferenced chunks are collected. */
 const GC_INTERVAL_MS = 30_000;
-/** Chunks one version fetch has in flight (each up to 4 MiB). */
-const CHUNKS_IN_FLIGHT = 16;
 /** Local state key of the pinned paths. */
 const PINS_KEY = "pins";
 /** A file modified this recently is placed by the pods' `new` affinity, older ones by `cold`. */
@@ -76,6 +75,7 @@ export class Pod {
   readonly chunkPull: ChunkPull;
   readonly holdings: HoldingsExchange;
   readonly replicator: Replicator;
+  private readonly liveVersions: LiveVersions;
   /** Local-first file operations: the mount and the CLI's put/get/ls/rm go through here. */
   readonly files: FileService;
   private readonly docSync: DocSync;
@@ -147,14 +147,22 @@ export class Pod {
       selfId: this.identity.podId,
       log: this.log,
       connectedPeers: () => this.mesh.connections().map((c) => c.podId),
-      changed: () => this.changed(),
+      changed: (versions) => this.changed(versions),
     });
+    this.liveVersions = new LiveVersions(
+      this.namespace,
+      {
+        redundancyOf: (path) => (path === undefined ? this.clusterConfig.cluster.redundancy : this.rules(path).redundancy),
+        keepsLocally: (path) => this.keepsLocally(path),
+      },
+      EMPTY_VERSION,
+    );
     this.replicator = new Replicator(
       {
-        snapshot: () => this.planInput(),
-        fetch: (version) => this.fetchVersion(version),
-        release: (version) => this.releaseVersion(version),
-        replicated: (versions) => this.leaveOutbox(versions),
+        snapshot: (full) => this.planInput(full),
+        fetch: (versions) => this.fetchVersions(versions),
+        release: (versions) => this.releaseVersions(versions),
+        replicated: (isFullyReplicated) => this.leaveOutbox(isFullyReplicated),
       },
       this.log,
     );
@@ -163,7 +171,7 @@ export class Pod {
       this.chunks,
       this.meta,
       {
-        fetchChunk: (id) => this.fetchChunk(id),
+        fetchChunk: (id, version) => this.fetchChunk(id, version),
         stored: (version) => this.storedLocally(version),
         afterLocalWrite: (version) => this.afterLocalWrite(version),
         writeMode: (path) => this.writeMode(path),
@@ -329,6 +337,7 @@ export class Pod {
       const config = parseClusterConfig(text, "wormhole.toml (replicated)");
       this.clusterConfig = config;
       this.rules = compileRules(config);
+      this.liveVersions.invalidate();
       this.liveness.setGrace(config.cluster.graceMs);
       const onDisk = existsSync(this.layout.clusterConfig) ? readFileSync(this.layout.clusterConfig, "utf8") : undefined;
       if (onDisk !== text) writeFileSync(this.layout.clusterConfig, text);
@@ -451,22 +460,23 @@ export class Pod {
    * (`[affinity] new`/`cold`). "Hot" needs read statistics shared across pods, which are
    * not collected yet, so no file is classed hot.
    */
-  targetsOf(inode: string, redundancy: number): string[] {
-    const mtime = this.namespace.stat(inode)?.attr.mtimeMs ?? 0;
-    const fileClass: FileClass = Date.now() - mtime < NEW_FILE_AGE_MS ? "new" : "cold";
-    return this.placement(fileClass).place(inode, redundancy);
+  private targetFinder(): (ref: LiveVersionRef) => string[] {
+    // The placements are built once per look (membership and weights do not change within it).
+    const placements = new Map<FileClass, Placement>();
+    const now = Date.now();
+    return (ref) => {
+      const fileClass: FileClass = now - (ref.modifiedMs ?? 0) < NEW_FILE_AGE_MS ? "new" : "cold";
+      let placement = placements.get(fileClass);
+      if (!placement) placements.set(fileClass, (placement = this.placement(fileClass)));
+      return placement.place(ref.inode, ref.redundancy);
+    };
   }
 
   /** Every live version with the redundancy its path asks for, and whether to keep it here. */
-  liveVersionRefs(): LiveVersionRef[] {
-    const refs: LiveVersionRef[] = [];
-    for (const { inode, version } of this.namespace.liveVersions()) {
-      if (version === EMPTY_VERSION) continue; // every store has it: nothing to replicate
-      const path = this.namespace.stat(inode)?.path;
-      const redundancy = path === undefined ? this.clusterConfig.cluster.redundancy : this.rules(path).redundancy;
-      refs.push({ inode, version, redundancy: this.effectiveRedundancy(redundancy), keepHere: path !== undefined && this.keepsLocally(path) });
-    }
-    return refs;
+  liveVersionRefs(): readonly LiveVersionRef[] {
+    const refs = this.liveVersions.refs();
+    if (this.health.reaction !== "lower-redundancy") return refs;
+    return refs.map((ref) => ({ ...ref, redundancy: this.effectiveRedundancy(ref.redundancy) }));
   }
 
   // ---- pinned and keep-local paths -----------------------------------------------------------
@@ -491,6 +501,7 @@ export class Pod {
     if (pinned) this.pins.add(path);
     else this.pins.delete(path);
     await this.meta.local.put(PINS_KEY, [...this.pins]);
+    this.liveVersions.invalidate();
     this.replicator.trigger();
   }
 
@@ -500,13 +511,14 @@ export class Pod {
     return Math.max(1, Math.min(wanted, this.placeableMembers().length));
   }
 
-  private planInput(): PlanInput {
+  /** A look at namespace, placement and holdings; the live versions only for a full sweep. */
+  private planInput(full: boolean): PlanInput {
     const self = this.membership.get(this.podId);
     const isFull = this.podConfig.pod.role === "full";
     return {
       selfId: this.podId,
-      versions: this.liveVersionRefs(),
-      targetsOf: (inode, n) => this.targetsOf(inode, n),
+      versions: full ? this.liveVersionRefs() : [],
+      targetsOf: this.targetFinder(),
       holdersOf: (version) => this.meta.holdings.holdersOf(version),
       heldLocally: this.meta.holdings.versionsOf(this.podId),
       // A client never gives up its local writes before they are replicated, and a pod
@@ -516,30 +528,21 @@ export class Pod {
     };
   }
 
-  /** Pulls one complete version (manifest, then its chunks from every holder at once). */
-  private async fetchVersion(version: string): Promise<void> {
-    const holders = () => this.holdersFor(version);
-    const manifestBytes = (await this.chunks.has(version)) ? await this.chunks.get(version) : await this.chunkPull.pull(version, holders());
-    const manifest = decodeManifest(manifestBytes);
-    const lease = this.chunks.lease();
-    try {
-      const missing: string[] = [];
-      for (const { id } of manifest.chunks) {
-        lease.hold(id);
-        if (!(await this.chunks.has(id))) missing.push(id);
-      }
-      // A bounded window of chunks in flight, each written as it arrives: memory stays at
-      // a few dozen MiB whatever the file's size, and the pulls spread over every holder.
-      await runLimited([...new Set(missing)], CHUNKS_IN_FLIGHT, async (id) => {
-        await this.chunks.putVerified(id, await this.chunkPull.pull(id, holders()));
-      });
-      await this.chunks.putVerified(version, manifestBytes);
-      // These chunks are a counted replica now, not cache.
-      await Promise.all([version, ...manifest.chunks.map((c) => c.id)].map((id) => this.cache.forget(id)));
-    } finally {
-      lease.release();
-    }
-    await this.holdings.announce([version], []);
+  /** Pulls a batch of versions (see version-fetch.ts); resolves with the ones that failed. */
+  private fetchVersions(versions: string[]): Promise<Map<string, Error>> {
+    return fetchVersions(
+      {
+        chunks: this.chunks,
+        pull: (id, holders) => this.chunkPull.pull(id, holders),
+        holdersOf: (version) => this.holdersFor(version),
+        adopt: async (held, chunkIds) => {
+          // These chunks are a counted replica now, not cache.
+          await Promise.all(chunkIds.map((id) => this.cache.forget(id)));
+          await this.holdings.announce(held, []);
+        },
+      },
+      versions,
+    );
   }
 
   /** Connected pods known to hold `version`; without any, every connected peer (one may). */
@@ -548,14 +551,15 @@ export class Pod {
     return connected.length > 0 ? connected : this.mesh.connections().map((c) => c.podId);
   }
 
-  private async releaseVersion(version: string): Promise<void> {
-    await this.holdings.announce([], [version]);
+  private async releaseVersions(versions: string[]): Promise<void> {
+    await this.holdings.announce([], versions);
     this.gcSoon();
   }
 
-  private async leaveOutbox(versions: string[]): Promise<void> {
-    for (const version of versions) if (this.meta.outbox.has(version)) await this.meta.outbox.remove(version);
-    this.wakeAckWaiters();
+  private async leaveOutbox(isFullyReplicated: (version: string) => boolean): Promise<void> {
+    const done = this.meta.outbox.list().filter((entry) => isFullyReplicated(entry.version));
+    for (const { version } of done) await this.meta.outbox.remove(version);
+    if (done.length > 0) this.wakeAckWaiters();
   }
 
   /** Serves a chunk to a peer: anything this pod has, replica or cache. */
@@ -570,10 +574,19 @@ export class Pod {
    * The caller stores it; it is recorded as cache (evictable), unless it becomes part of a
    * replica later.
    */
-  async fetchChunk(id: string): Promise<Buffer> {
+  async fetchChunk(id: string, version?: string): Promise<Buffer> {
     const peers = this.mesh.connections().map((c) => c.podId);
     if (peers.length === 0) throw new Error("no other pod is reachable");
-    const data = await this.chunkPull.pull(id, peers);
+    // The version's announced holders first; the other peers only if none of them has it.
+    const holders = version ? this.holdersFor(version) : peers;
+    let data: Buffer;
+    try {
+      data = await this.chunkPull.pull(id, holders);
+    } catch (error) {
+      const others = peers.filter((p) => !holders.includes(p));
+      if (others.length === 0) throw error;
+      data = await this.chunkPull.pull(id, others);
+    }
     void this.cache.admit(id, data.length).catch((error: Error) => this.log.warn(`cache index: ${error.message}`));
     return data;
   }
@@ -718,8 +731,10 @@ export class Pod {
 
   // ---- plumbing ----------------------------------------------------------------------------
 
-  private changed(): void {
-    this.replicator.trigger();
+  /** Replication state changed: for the given versions only (a holdings delta), or anything. */
+  private changed(versions?: readonly string[]): void {
+    if (versions) this.replicator.touch(versions);
+    else this.replicator.trigger();
     this.wakeAckWaiters();
   }
 

@@ -1,19 +1,29 @@
 // What this pod should fetch and what it may let go, from one consistent look at the
 // namespace, the placement and the holdings. Pure: the replicator executes the plan, the
 // tests check it without a cluster.
+//
+// The plan is kept incrementally (PlanState): a full sweep walks every live version, and a
+// holdings announcement about a few versions re-plans only those. A join makes every pod
+// receive one announcement per fetched version; re-planning the whole namespace for each
+// (10,000 files × every announcement) was what kept a join from finishing.
 export interface LiveVersionRef {
   inode: string;
   version: string;
   redundancy: number;
   /** This pod wants a local copy whatever the placement (pinned, or a keep rule). */
   keepHere?: boolean;
+  /** Content bytes, so fetches can be batched by size (0 when unknown). */
+  size?: number;
+  /** Last modification, which decides the file's placement class (new or cold). */
+  modifiedMs?: number;
 }
 
 export interface PlanInput {
   selfId: string;
+  /** Every live version; read by a full sweep only. */
   versions: Iterable<LiveVersionRef>;
-  /** Target pods for an inode (already restricted to placeable full pods). */
-  targetsOf: (inode: string, redundancy: number) => readonly string[];
+  /** Target pods for a file (already restricted to placeable full pods). */
+  targetsOf: (ref: LiveVersionRef) => readonly string[];
   holdersOf: (version: string) => readonly string[];
   /** Versions this pod holds completely. */
   heldLocally: ReadonlySet<string>;
@@ -32,24 +42,84 @@ export interface ReplicationPlan {
 }
 
 export function planReplication(input: PlanInput): ReplicationPlan {
-  const pull: string[] = [];
-  const drop: string[] = [];
-  const fullyReplicated: string[] = [];
-  const live = new Set<string>();
-  const keptHere = new Set<string>();
-  for (const ref of input.versions) if (ref.keepHere) keptHere.add(ref.version);
-  for (const { inode, version, redundancy } of input.versions) {
-    if (live.has(version)) continue; // the same content under two names is one replica set
-    live.add(version);
-    const keepHere = keptHere.has(version);
-    const targets = input.targetsOf(inode, redundancy);
+  const state = new PlanState();
+  state.sweep(input);
+  return state.plan();
+}
+
+/** The plan, kept up to date by full sweeps and by re-planning single versions. */
+export class PlanState {
+  /** One reference per live version (the same content under two names is one replica set). */
+  private refs = new Map<string, LiveVersionRef>();
+  private readonly pull = new Set<string>();
+  private readonly drop = new Set<string>();
+  private readonly fullyReplicated = new Set<string>();
+
+  /** Re-plans every live version (namespace, membership, liveness or rules changed). */
+  sweep(input: PlanInput): void {
+    const refs = new Map<string, LiveVersionRef>();
+    for (const ref of input.versions) {
+      const known = refs.get(ref.version);
+      if (!known) refs.set(ref.version, ref);
+      else if (ref.keepHere && !known.keepHere) refs.set(ref.version, { ...known, keepHere: true });
+    }
+    this.refs = refs;
+    this.pull.clear();
+    this.drop.clear();
+    this.fullyReplicated.clear();
+    for (const ref of refs.values()) this.decide(input, ref);
+  }
+
+  /**
+   * Re-plans only `versions` (their holders changed), with the namespace and placement of
+   * the last sweep. Versions no live file uses are ignored.
+   */
+  update(input: PlanInput, versions: Iterable<string>): void {
+    for (const version of versions) {
+      const ref = this.refs.get(version);
+      if (!ref) continue;
+      this.pull.delete(version);
+      this.drop.delete(version);
+      this.fullyReplicated.delete(version);
+      this.decide(input, ref);
+    }
+  }
+
+  /** Content bytes of a live version (0 when unknown or not live). */
+  sizeOf(version: string): number {
+    return this.refs.get(version)?.size ?? 0;
+  }
+
+  plan(): ReplicationPlan {
+    return { pull: [...this.pull], drop: [...this.drop], fullyReplicated: [...this.fullyReplicated] };
+  }
+
+  get pendingPulls(): number {
+    return this.pull.size;
+  }
+
+  pulls(): string[] {
+    return [...this.pull];
+  }
+
+  drops(): string[] {
+    return [...this.drop];
+  }
+
+  isFullyReplicated(version: string): boolean {
+    return this.fullyReplicated.has(version);
+  }
+
+  private decide(input: PlanInput, ref: LiveVersionRef): void {
+    const { version } = ref;
+    const keepHere = ref.keepHere === true;
+    const targets = input.targetsOf(ref);
     const holders = input.holdersOf(version);
     const isTarget = targets.includes(input.selfId);
     const heldHere = input.heldLocally.has(version);
     const targetsConfirmed = targets.length > 0 && targets.every((t) => holders.includes(t) && input.isReachable(t));
-    if ((isTarget || keepHere) && !heldHere) pull.push(version);
-    if (targetsConfirmed) fullyReplicated.push(version);
-    if (heldHere && !isTarget && !keepHere && targetsConfirmed && !input.isProtected(version)) drop.push(version);
+    if ((isTarget || keepHere) && !heldHere) this.pull.add(version);
+    if (targetsConfirmed) this.fullyReplicated.add(version);
+    if (heldHere && !isTarget && !keepHere && targetsConfirmed && !input.isProtected(version)) this.drop.add(version);
   }
-  return { pull, drop, fullyReplicated };
 }

@@ -1,58 +1,87 @@
 // Executes replication plans: pulls what this pod is a target for, lets go of surplus
-// copies, and re-plans whenever something that changes the answer happens (namespace
-// change, peer up/down, holdings announcement, grace expiry). One pass runs at a time;
-// triggers during a pass coalesce into one more pass, so a burst of 10,000 namespace
-// updates costs a couple of passes, not 10,000.
+// copies, and re-plans whenever something that changes the answer happens.
+//
+// Planning is incremental (see PlanState): `trigger()` asks for a full sweep (namespace,
+// membership, liveness or rules changed), `touch(versions)` re-plans only versions whose
+// holders changed. One pass runs at a time; requests during a pass coalesce into one more.
+// Fetches go in batches (many small versions share one durable commit and one holdings
+// announcement), a few batches at once, and each finished batch updates the plan at once,
+// so the pending count shrinks as the work gets done.
 import type { Logger } from "./log.js";
-import { runLimited } from "./limiter.js";
-import { planReplication, type PlanInput, type ReplicationPlan } from "./replication-plan.js";
+import { PlanState, type PlanInput, type ReplicationPlan } from "./replication-plan.js";
 
 export interface ReplicatorPorts {
-  /** A fresh planning input (a consistent look at namespace, placement and holdings). */
-  snapshot(): PlanInput;
-  /** Fetches and stores one complete version; resolves once it is durable here. */
-  fetch(version: string): Promise<void>;
-  /** Releases this pod's replica of a version (the chunks go at the next GC). */
-  release(version: string): Promise<void>;
-  /** Local writes whose targets all hold them now. */
-  replicated(versions: string[]): Promise<void>;
+  /** A fresh planning input; `versions` is read only by a full sweep (`full` true). */
+  snapshot(full: boolean): PlanInput;
+  /**
+   * Fetches a batch of versions. Resolves with the ones that failed and why; every other one
+   * is durable here and announced as held.
+   */
+  fetch(versions: string[]): Promise<Map<string, Error>>;
+  /** Releases this pod's replicas of these versions (the chunks go at the next GC). */
+  release(versions: string[]): Promise<void>;
+  /** Lets local writes whose targets all hold them leave the outbox. */
+  replicated(isFullyReplicated: (version: string) => boolean): Promise<void>;
 }
 
 export interface ReplicatorOptions {
-  /** Versions fetched at once (each fetch pulls its chunks in parallel too). */
-  parallelFetches: number;
+  /** Fetch batches in flight at once (each pulls its chunks in parallel too). */
+  parallelBatches: number;
+  /** Most versions in one batch. */
+  batchVersions: number;
+  /** Most content bytes in one batch (a larger version goes alone). */
+  batchBytes: number;
   /** Delay before retrying a failed fetch; doubled per failure up to 30 s. */
   retryBaseMs: number;
 }
+
+export const DEFAULT_REPLICATOR_OPTIONS: ReplicatorOptions = {
+  parallelBatches: 2,
+  batchVersions: 256,
+  batchBytes: 64 * 1024 * 1024,
+  retryBaseMs: 500,
+};
 
 export class Replicator {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private sweepWanted = true;
+  private dirty = new Set<string>();
+  private readonly fetching = new Set<string>();
   private readonly failures = new Map<string, { count: number; retryAt: number }>();
   private timer: NodeJS.Timeout | undefined;
-  /** The last plan, for status and for drain progress. */
-  lastPlan: ReplicationPlan = { pull: [], drop: [], fullyReplicated: [] };
+  private readonly state = new PlanState();
 
   constructor(
     private readonly ports: ReplicatorPorts,
     private readonly log: Logger,
-    private readonly options: ReplicatorOptions = { parallelFetches: 4, retryBaseMs: 500 },
+    private readonly options: ReplicatorOptions = DEFAULT_REPLICATOR_OPTIONS,
   ) {}
 
-  /** Asks for a pass soon; cheap to call often. */
-  trigger(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.loop().finally(() => {
-      this.running = undefined;
-    });
+  /** The current plan, for status and tests. */
+  get lastPlan(): ReplicationPlan {
+    return this.state.plan();
   }
 
-  /** Re-plans at a fixed interval too, so time-based changes (grace expiry) are noticed. */
+  /** Versions this pod still has to fetch. */
+  get pendingFetches(): number {
+    return this.state.pendingPulls;
+  }
+
+  /** Asks for a full sweep soon; cheap to call often. */
+  trigger(): void {
+    this.sweepWanted = true;
+    this.kick();
+  }
+
+  /** Asks for these versions to be re-planned soon (their holders changed). */
+  touch(versions: Iterable<string>): void {
+    for (const version of versions) this.dirty.add(version);
+    this.kick();
+  }
+
+  /** Sweeps at a fixed interval too, so time-based changes (grace expiry) are noticed. */
   startPeriodic(intervalMs: number): void {
     this.timer = setInterval(() => this.trigger(), intervalMs);
     this.timer.unref();
@@ -69,6 +98,17 @@ export class Replicator {
     while (this.running) await this.running;
   }
 
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
   private async loop(): Promise<void> {
     do {
       this.again = false;
@@ -80,30 +120,81 @@ export class Replicator {
     } while (this.again && !this.stopped);
   }
 
-  private async pass(): Promise<void> {
-    const plan = planReplication(this.ports.snapshot());
-    this.lastPlan = plan;
-    const now = Date.now();
-    const due = plan.pull.filter((v) => (this.failures.get(v)?.retryAt ?? 0) <= now);
-    await runLimited(due, this.options.parallelFetches, async (version) => {
-      if (this.stopped) return;
-      try {
-        await this.ports.fetch(version);
-        this.failures.delete(version);
-      } catch (error) {
-        const count = (this.failures.get(version)?.count ?? 0) + 1;
-        const delay = Math.min(30_000, this.options.retryBaseMs * 2 ** (count - 1));
-        this.failures.set(version, { count, retryAt: Date.now() + delay });
-        this.log.warn(`could not fetch version ${version.slice(0, 12)} (attempt ${count}, retry in ${delay} ms): ${(error as Error).message}`);
-        setTimeout(() => this.trigger(), delay).unref();
-      }
-    });
-    for (const version of plan.drop) {
-      if (this.stopped) return;
-      await this.ports.release(version);
+  /** Brings the plan up to date: a full sweep if one was asked for, else the dirty versions. */
+  private replan(): void {
+    if (this.sweepWanted) {
+      this.sweepWanted = false;
+      this.dirty.clear();
+      this.state.sweep(this.ports.snapshot(true));
+    } else if (this.dirty.size > 0) {
+      const dirty = this.dirty;
+      this.dirty = new Set();
+      this.state.update(this.ports.snapshot(false), dirty);
     }
-    if (plan.fullyReplicated.length > 0) await this.ports.replicated(plan.fullyReplicated);
-    // Fetches and drops change holdings, which can change the plan: go round once more.
-    if (due.length > 0 || plan.drop.length > 0) this.again = true;
+  }
+
+  private async pass(): Promise<void> {
+    this.replan();
+    const drop = this.state.drops();
+    if (drop.length > 0 && !this.stopped) {
+      await this.ports.release(drop);
+      this.state.update(this.ports.snapshot(false), drop);
+    }
+    await this.ports.replicated((version) => this.state.isFullyReplicated(version));
+    const workers = Array.from({ length: this.options.parallelBatches }, () => this.fetchWorker());
+    await Promise.all(workers);
+  }
+
+  /** Takes batches of due pulls until none is left, re-planning between batches. */
+  private async fetchWorker(): Promise<void> {
+    for (;;) {
+      if (this.stopped) return;
+      this.replan();
+      const batch = this.nextBatch();
+      if (batch.length === 0) return;
+      for (const version of batch) this.fetching.add(version);
+      let failed: Map<string, Error>;
+      try {
+        failed = await this.ports.fetch(batch);
+      } catch (error) {
+        failed = new Map(batch.map((version) => [version, error as Error]));
+      } finally {
+        for (const version of batch) this.fetching.delete(version);
+      }
+      for (const version of batch) {
+        const error = failed.get(version);
+        if (error) this.recordFailure(version, error);
+        else this.failures.delete(version);
+      }
+      // This pod's holdings changed: those versions may be done, or now fully replicated.
+      this.state.update(this.ports.snapshot(false), batch);
+    }
+  }
+
+  /** Due pulls not already in flight, up to the batch limits (in count and bytes). */
+  private nextBatch(): string[] {
+    const now = Date.now();
+    const batch: string[] = [];
+    let bytes = 0;
+    for (const version of this.state.pulls()) {
+      if (this.fetching.has(version) || (this.failures.get(version)?.retryAt ?? 0) > now) continue;
+      const size = this.state.sizeOf(version);
+      if (batch.length > 0 && bytes + size > this.options.batchBytes) {
+        if (size > this.options.batchBytes) continue; // a large version goes in a batch of its own
+        break;
+      }
+      batch.push(version);
+      bytes += size;
+      if (batch.length >= this.options.batchVersions || bytes >= this.options.batchBytes) break;
+    }
+    return batch;
+  }
+
+  private recordFailure(version: string, error: Error): void {
+    const count = (this.failures.get(version)?.count ?? 0) + 1;
+    const delay = Math.min(30_000, this.options.retryBaseMs * 2 ** (count - 1));
+    this.failures.set(version, { count, retryAt: Date.now() + delay });
+    this.log.warn(`could not fetch version ${version.slice(0, 12)} (attempt ${count}, retry in ${delay} ms): ${error.message}`);
+    setTimeout(() => this.touch([version]), delay).unref();
   }
 }

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { Liveness } from "../../src/pod/liveness.js";
-import { type PlanInput, planReplication } from "../../src/pod/replication-plan.js";
+import { type LiveVersionRef, type PlanInput, PlanState, planReplication } from "../../src/pod/replication-plan.js";
 
 /** holders: version -> pods holding it; targets: inode -> target pods; this pod is "a". */
 function input(holders: Record<string, string[]>, targets: Record<string, string[]>, over: Partial<PlanInput> = {}): PlanInput {
   return {
     selfId: "a",
     versions: Object.keys(targets).map((inode) => ({ inode, version: `v-${inode}`, redundancy: 2 })),
-    targetsOf: (inode) => targets[inode] ?? [],
+    targetsOf: (ref) => targets[ref.inode] ?? [],
     holdersOf: (v) => holders[v] ?? [],
     heldLocally: new Set(Object.keys(holders).filter((v) => holders[v]!.includes("a"))),
     isProtected: () => false,
@@ -63,4 +64,54 @@ test("a version kept here (pinned, keep rule) is pulled and never dropped, targe
   const versions = [{ inode: "1", version: "v-1", redundancy: 2, keepHere: true }];
   assert.deepEqual(planReplication(input({ "v-1": ["b", "c"] }, { "1": ["b", "c"] }, { versions })).pull, ["v-1"]);
   assert.deepEqual(planReplication(input({ "v-1": ["a", "b", "c"] }, { "1": ["b", "c"] }, { versions })).drop, []);
+});
+
+test("re-planning only the versions whose holders changed gives the plan a full sweep gives", () => {
+  const pods = ["a", "b", "c", "d"];
+  const files = 12;
+  // Each file has fixed targets; a step adds or removes one pod's copy of one version.
+  const versions: LiveVersionRef[] = Array.from({ length: files }, (_, i) => ({ inode: String(i), version: `v-${i % 10}`, redundancy: 2, keepHere: i === 3 }));
+  const targets = (ref: LiveVersionRef) => [pods[Number(ref.inode) % 4]!, pods[(Number(ref.inode) + 1) % 4]!];
+  const step = fc.record({ pod: fc.constantFrom(...pods), version: fc.integer({ min: 0, max: 11 }), add: fc.boolean() });
+  fc.assert(
+    fc.property(fc.array(step, { maxLength: 60 }), fc.integer({ min: 0, max: 5 }), (steps, outboxed) => {
+      const holders = new Map<string, Set<string>>();
+      const inputNow = (): PlanInput => ({
+        selfId: "a",
+        versions,
+        targetsOf: targets,
+        holdersOf: (v) => [...(holders.get(v) ?? [])],
+        heldLocally: new Set([...holders].filter(([, hs]) => hs.has("a")).map(([v]) => v)),
+        isProtected: (v) => v === `v-${outboxed}`,
+        isReachable: (p) => p !== "d",
+      });
+      const incremental = new PlanState();
+      incremental.sweep(inputNow());
+      for (const { pod, version, add } of steps) {
+        const v = `v-${version}`; // v-10 and v-11 are no live file's version
+        const set = holders.get(v) ?? new Set<string>();
+        holders.set(v, set);
+        if (add) set.add(pod);
+        else set.delete(pod);
+        incremental.update(inputNow(), [v]);
+        const sorted = (p: ReturnType<PlanState["plan"]>) => ({ pull: p.pull.sort(), drop: p.drop.sort(), fullyReplicated: p.fullyReplicated.sort() });
+        assert.deepEqual(sorted(incremental.plan()), sorted(planReplication(inputNow())));
+      }
+    }),
+    { numRuns: 200 },
+  );
+});
+
+test("a plan tracks pending pulls and the sizes used to batch them", () => {
+  const state = new PlanState();
+  const versions = [
+    { inode: "1", version: "v-1", redundancy: 2, size: 10 },
+    { inode: "2", version: "v-2", redundancy: 2, size: 5_000_000 },
+  ];
+  state.sweep(input({}, { "1": ["a", "b"], "2": ["a", "c"] }, { versions }));
+  assert.equal(state.pendingPulls, 2);
+  assert.equal(state.sizeOf("v-2"), 5_000_000);
+  assert.equal(state.sizeOf("v-unknown"), 0);
+  state.update(input({ "v-1": ["a"] }, { "1": ["a", "b"], "2": ["a", "c"] }, { versions }), ["v-1"]);
+  assert.deepEqual(state.pulls(), ["v-2"], "v-1 is held here now");
 });
