@@ -1,13 +1,14 @@
 // Cluster membership, kept in the namespace's registry (one record per pod, keyed
 // `member/<podId>`), so every pod learns every other pod's role and addresses from the
 // namespace itself: joining through any one pod connects the new pod to all of them.
-export type MemberRole = "full" | "client";
+import type { Role } from "../net/index.js";
+
 export type MemberState = "active" | "draining" | "left";
 
 export interface MemberRecord {
   podId: string;
   name: string;
-  role: MemberRole;
+  role: Role;
   /** Raw Ed25519 public key, base64. */
   publicKey: string;
   /** Where the pod accepts connections (empty for client pods, which never listen). */

@@ -1,5 +1,5 @@
 // Public API of the storage layer (src/store): one pod's disk.
-export { MIN_CHUNK, AVG_CHUNK, MAX_CHUNK, SMALL_FILE_THRESHOLD, cutPoint, chunkLengths } from "./fastcdc.js";
+export { MIN_CHUNK, AVG_CHUNK, MAX_CHUNK, SMALL_FILE_THRESHOLD, chunkLengths } from "./fastcdc.js";
 export { chunkId, isChunkId, assertChunkId } from "./chunk-id.js";
 export { HashPool, INLINE_LIMIT, type CutBlock, type ChunkedBlock } from "./hash-pool.js";
 export { chunkInput, type ChunkSourceInput } from "./chunker.js";

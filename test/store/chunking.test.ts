@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { after, test } from "node:test";
 import { AVG_CHUNK, HashPool, MAX_CHUNK, MIN_CHUNK, SMALL_FILE_THRESHOLD, chunkId, chunkInput, chunkLengths, type ChunkSourceInput } from "../../src/store/index.js";
 import { irregularPieces, pseudoRandom } from "./helpers.js";
@@ -83,4 +84,39 @@ test("the pool hashes like node:crypto and survives its inputs being transferred
   const cut = await pool.cut(data, true);
   assert.deepEqual(cut.lengths, chunkLengths(data, true).lengths);
   assert.equal(data.length, 3 * MiB, "without transfer the caller keeps its buffer");
+});
+
+/**
+ * The gear hash as plain JavaScript, straight from the FastCDC paper with our parameters: the
+ * WebAssembly scanner must find exactly these cut points (they decide dedup between pods, so
+ * they may never change).
+ */
+function referenceLengths(data: Uint8Array): number[] {
+  const gear = Array.from({ length: 256 }, (_, i) => createHash("sha256").update(`wormhole-gear-${i}`).digest().readInt32LE(0));
+  const [hard, easy] = [0xfffffc00 | 0, 0xffffc000 | 0];
+  const lengths: number[] = [];
+  for (let start = 0; start < data.length; ) {
+    const limit = Math.min(data.length, start + MAX_CHUNK);
+    let end = limit;
+    let h = 0;
+    for (let i = start + MIN_CHUNK; i < limit; i++) {
+      h = ((h << 1) + gear[data[i]!]!) | 0;
+      if ((h & (i < start + AVG_CHUNK ? hard : easy)) === 0) {
+        end = i + 1;
+        break;
+      }
+    }
+    lengths.push(end - start);
+    start = end;
+  }
+  return lengths;
+}
+
+test("the WebAssembly gear scan cuts exactly where the plain algorithm does", () => {
+  const inputs = [
+    pseudoRandom(48 * MiB + 5, "reference"),
+    Buffer.concat([pseudoRandom(3 * MiB + 1, "ref-a"), Buffer.alloc(9 * MiB), pseudoRandom(2 * MiB + 3, "ref-b")]),
+    pseudoRandom(MIN_CHUNK + 3, "tiny"),
+  ];
+  for (const data of inputs) assert.deepEqual(chunkLengths(data, true).lengths, referenceLengths(data), `${data.length} bytes`);
 });

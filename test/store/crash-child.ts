@@ -21,7 +21,6 @@ async function main(dir: string, run: number): Promise<void> {
   const doc = new Y.Doc();
   await meta.attachDoc(SHARD, doc);
   const files = doc.getMap<{ version: string; size: number; sha: string }>("files");
-  process.stdout.write(`READY ${run}\n`);
   for (let i = 0; i < 100_000; i++) {
     const key = `r${run}-${i}`;
     const data = pseudoRandom(sizeOf(run, i), key);

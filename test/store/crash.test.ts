@@ -14,7 +14,11 @@ import { sha256, tempDir } from "./helpers.js";
 const KILLS = Number(process.env.WORMHOLE_CRASH_KILLS ?? 20);
 const CHILD = fileURLToPath(new URL("./crash-child.js", import.meta.url));
 
-/** Runs the child until a random moment after it is ready, kills it, returns its acks. */
+/**
+ * Runs the child until a random moment after its first acknowledged write (not after start-up:
+ * on a loaded machine start-up alone can outlast the delay, and a run that acknowledged nothing
+ * proves nothing), kills it, returns its acks.
+ */
 function runAndKill(dir: string, run: number, killAfterMs: number): Promise<{ acked: string[]; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CHILD, "--crash-child", dir, String(run)], { stdio: ["ignore", "pipe", "pipe"] });
@@ -27,8 +31,9 @@ function runAndKill(dir: string, run: number, killAfterMs: number): Promise<{ ac
       const lines = buffered.split("\n");
       buffered = lines.pop()!;
       for (const line of lines) {
-        if (line.startsWith("ACK ")) acked.push(line.slice(4));
-        if (line.startsWith("READY") && !timer) timer = setTimeout(() => child.kill("SIGKILL"), killAfterMs);
+        if (!line.startsWith("ACK ")) continue;
+        acked.push(line.slice(4));
+        timer ??= setTimeout(() => child.kill("SIGKILL"), killAfterMs);
       }
     });
     child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
