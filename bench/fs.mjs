@@ -141,6 +141,10 @@ try {
     }
     return { total, closed };
   }
+} catch (err) {
+  // The pods' own logs say why a mount failed (EIO, a timeout): show their ends.
+  for (const pod of pods) console.error(`--- pod log (end) ---\n${pod.output().slice(-4000)}`);
+  throw err;
 } finally {
   for (const pod of pods.reverse()) await stopMount(pod);
   await fs.rm(root, { recursive: true, force: true });
@@ -190,6 +194,7 @@ async function startMount(data, mnt) {
     proc.stderr.on("data", ready);
     proc.on("exit", (code) => (clearTimeout(timer), reject(new Error(`mount exited ${code}:\n${output}`))));
   });
+  proc.output = () => output;
   return proc;
 }
 

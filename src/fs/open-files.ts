@@ -15,8 +15,6 @@ export class OpenFile {
   writers = 0;
   /** Acknowledgement (write_ack) of the last version committed from this file. */
   acknowledged: Promise<void> = Promise.resolve();
-  /** Created by this mount and not yet durable: close/fsync wait for the metadata flush. */
-  unsynced = false;
   /** Front-to-back writes streamed into the chunker as they arrive, and the version it yields. */
   feed: SequentialFeed | undefined;
   streamed: Promise<StoredVersion> | undefined;

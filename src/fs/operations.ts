@@ -134,16 +134,9 @@ export class MountOperations {
 
   // ---- file content ---------------------------------------------------------------------
 
-  /**
-   * The kernel holds the directory locked during a create, so waiting for a disk flush here
-   * would serialize every create in a directory on one fsync each. The new file is made
-   * durable at close instead (many closes share one group commit).
-   */
   async create(path: string, mode: number): Promise<number> {
-    await this.files.createFile(path, mode & 0o7777, this.ownerOfNew(path), { durable: false });
-    const fd = await this.open.open(this.files.stat(path), true);
-    this.open.get(fd).file!.unsynced = true;
-    return fd;
+    await this.files.createFile(path, mode & 0o7777, this.ownerOfNew(path));
+    return this.open.open(this.files.stat(path), true);
   }
 
   async openFile(path: string, flags: number): Promise<number> {
@@ -194,29 +187,35 @@ export class MountOperations {
     await handle.file.staged.truncate(size);
   }
 
-  /** close(2): the new version is in the namespace when close returns (close-to-open). */
+  /**
+   * close(2): the new version is in the namespace when close returns (close-to-open), with
+   * its content on disk; the metadata reaches the disk with the next group commit, not
+   * awaited here (POSIX: only fsync is a durability barrier).
+   */
   async flush(path: string, fd: number): Promise<void> {
     const handle = this.open.get(fd);
-    if (handle.writable && handle.file) {
-      await this.commit(handle.file, path);
-      await this.makeDurable(handle.file);
-    }
+    if (handle.writable && handle.file) await this.commit(handle.file, path);
   }
 
-  /** fsync(2): commit, then wait for the write acknowledgement (write_ack). */
+  /**
+   * fsync(2): commit, then wait until every metadata change made so far is on disk (this
+   * file's and, like ext4's journal, everything before it) and the write is acknowledged
+   * per write_ack. A background metadata write that failed fails it with EIO.
+   */
   async fsync(path: string, fd: number): Promise<void> {
     const handle = this.open.get(fd);
-    if (!handle.file) return;
-    if (handle.writable) await this.commit(handle.file, path);
-    await this.makeDurable(handle.file);
-    await handle.file.acknowledged;
+    if (handle.writable && handle.file) await this.commit(handle.file, path);
+    await this.files.durable();
+    await handle.file?.acknowledged;
+  }
+
+  /** fsync(2) on a directory: its entries (every namespace change so far) on disk. */
+  async fsyncdir(): Promise<void> {
+    await this.files.durable();
   }
 
   async release(path: string, fd: number): Promise<void> {
-    await this.open.release(fd, async (file) => {
-      await this.commit(file, path);
-      await this.makeDurable(file);
-    });
+    await this.open.release(fd, (file) => this.commit(file, path));
   }
 
   /** Commits every file still open for writing (unmount). */
@@ -239,12 +238,6 @@ export class MountOperations {
     const parent = dirname(path);
     const dir = parent === "/" ? undefined : this.files.lookup(parent);
     return dir ? { uid: dir.attr.uid, gid: dir.attr.gid } : this.owner;
-  }
-
-  private async makeDurable(file: OpenFile): Promise<void> {
-    if (!file.unsynced) return;
-    await this.files.durable();
-    file.unsynced = false;
   }
 
   /** Makes the staged content a version, unless nothing changed or the file was unlinked. */
