@@ -33,6 +33,17 @@ async function errorCode(p: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
+/** A file's recorded version, read by the pod itself (`wormhole get`), not through the mount. */
+async function committed(path: string): Promise<Buffer> {
+  const local = join(pod.root, `got-${Date.now()}-${Math.random().toString(36).slice(2)}`);
+  await pod.cli(["get", `/${path}`, local]);
+  try {
+    return await fs.readFile(local);
+  } finally {
+    await fs.rm(local, { force: true });
+  }
+}
+
 describe("a mounted pod", () => {
   it("copies a tree of mixed sizes in and out unchanged (cp -r, diff -r)", async () => {
     const src = join(pod.root, "tree");
@@ -57,6 +68,35 @@ describe("a mounted pod", () => {
     await fs.appendFile(f, "two\n");
     await fs.appendFile(f, "three\n");
     assert.equal(await fs.readFile(f, "utf8"), "one\ntwo\nthree\n");
+  });
+
+  it("keeps a file written front to back readable and editable while open (streamed, not staged)", async () => {
+    const f = pod.at("streamed.bin");
+    const expected = randomBytes(6 * MiB + 5);
+    const h = await fs.open(f, "w+");
+    await h.write(expected, 0, 3 * MiB, 0); // streamed into the chunker, no staging copy
+    const back = Buffer.alloc(3 * MiB);
+    await h.read(back, 0, back.length, 0); // a read ends the stream: its version becomes the base
+    assert.ok(back.equals(expected.subarray(0, 3 * MiB)), "streamed bytes read back before close");
+    await h.write(expected, 3 * MiB, 3 * MiB + 5, 3 * MiB); // appended on top, staged
+    const patch = randomBytes(1000);
+    patch.copy(expected, MiB + 17);
+    await h.write(patch, 0, patch.length, MiB + 17); // an edit inside the streamed range
+    await h.sync();
+    // Read through the pod, not the kernel's page cache (which holds what this process wrote).
+    assert.ok((await committed("streamed.bin")).equals(expected), "the fsync'ed version");
+    await h.truncate(2 * MiB);
+    await h.close();
+    assert.ok((await committed("streamed.bin")).equals(expected.subarray(0, 2 * MiB)));
+
+    // Closed mid-stream, then rewritten from scratch: each close records exactly what was written.
+    await fs.writeFile(f, expected);
+    assert.ok((await fs.readFile(f)).equals(expected));
+    const h2 = await fs.open(f, "r+");
+    await h2.truncate(0);
+    await h2.write(expected, 0, MiB, 0);
+    await h2.close();
+    assert.ok((await committed("streamed.bin")).equals(expected.subarray(0, MiB)));
   });
 
   it("keeps holes of sparse writes as zeros, before and after close", async () => {
