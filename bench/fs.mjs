@@ -1,6 +1,7 @@
 // Throughput of a pod's FUSE mount vs the pod's own disk: sequential write and read of one
-// big file, creating and stat-ing many empty files. The mount is served by a real one-pod
-// cluster (`wormhole init` + `wormhole start --mount`) in a child process, so this process
+// big file, creating and stat-ing many empty files; then how long a small file closed in one
+// pod's mount takes to read back in another pod's mount. The mounts are served by real pods
+// (`wormhole init`/`join` + `wormhole start --mount`) in child processes, so this process
 // can measure freely.
 // Usage: node bench/fs.mjs [--smoke]   (last stdout line: one JSON object)
 import { execFile, spawn } from "node:child_process";
@@ -20,20 +21,40 @@ const FILES = smoke ? 500 : 10_000;
  * the parallelism: see docs/mount.md, "Performance".
  */
 const PARALLEL = 16;
+/** 4 KiB files written in mount A and polled for in mount B. */
+const PROPAGATIONS = smoke ? 10 : 100;
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 
 const root = await fs.mkdtemp(join(tmpdir(), "wormhole-bench-fs-"));
 const data = join(root, "data");
 const mnt = join(root, "mnt");
+const dataB = join(root, "data-b");
+const mntB = join(root, "mnt-b");
 /** Beside the data directory, on the same disk (initPod wants the data directory to itself). */
 const disk = join(root, "disk-baseline");
 await fs.mkdir(mnt, { recursive: true });
+await fs.mkdir(mntB, { recursive: true });
 await fs.mkdir(disk, { recursive: true });
 
-const child = await startMount();
+const pods = [];
 try {
+  await cli(["init", "--data", data, "--cluster", "bench", "--listen", "127.0.0.1:0", "--redundancy", "1"]);
+  pods.push(await startMount(data, mnt));
+  // Propagation first, with a second pod; it stops before the throughput figures, where as a
+  // placement target it would pull the big file while we measure.
+  const invite = (await cli(["invite", "--data", data, "--expires", "10m"])).trim();
+  await cli(["join", invite, "--data", dataB, "--listen", "127.0.0.1:0", "--name", "b"]);
+  pods.push(await startMount(dataB, mntB));
+  const propagation = await propagate(join(mnt, "prop"), join(mntB, "prop"));
+  // Its files go first: B down with files only it holds would make the cluster read-only.
+  await fs.rm(join(mnt, "prop"), { recursive: true });
+  await stopMount(pods.pop());
   const block = randomBytes(MiB);
+  const podCpuBefore = await cpuSeconds(pods[0].pid);
   const write = { mount: await writeBig(join(mnt, "big.bin")), disk: await writeBig(join(disk, "big.bin")) };
+  // The pod's CPU per GiB written (all its threads: FUSE, JS, hash workers): less sensitive to
+  // the machine's load than MB/s. The disk write's share is nil (it is this process's).
+  const writeCpuSecPerGiB = ((await cpuSeconds(pods[0].pid)) - podCpuBefore) / (BIG / 1024 / MiB);
   const read = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
   // Again: an unchanged file keeps its kernel page cache across opens (auto_cache).
   const reread = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
@@ -47,19 +68,25 @@ try {
     [`creates/s (${FILES} empty files)`, creates.mount, creates.disk],
     ["stats/s", stats.mount, stats.disk],
   ];
+  const p50 = quantile(propagation.total, 0.5);
   console.log(`fs bench${smoke ? " (smoke)" : ""}: ${BIG / MiB} MiB file, ${FILES} files by ${PARALLEL} writers in ${PARALLEL} directories. 2 shared cores: numbers are noisy.`);
   console.log("metric".padEnd(34) + "mount".padStart(12) + "pod disk".padStart(12));
   for (const [name, m, d] of rows) console.log(name.padEnd(34) + m.toFixed(0).padStart(12) + d.toFixed(0).padStart(12));
+  const ms = (values) => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p90 ${quantile(values, 0.9).toFixed(1)} ms, max ${quantile(values, 1).toFixed(1)} ms`;
+  console.log(`pod CPU per GiB written through the mount: ${writeCpuSecPerGiB.toFixed(1)} s`);
+  console.log(`4 KiB file written + closed in mount A until it reads back in mount B (${PROPAGATIONS} files): ${ms(propagation.total)}`);
+  console.log(`  of which write + close in mount A: ${ms(propagation.closed)}`);
   console.log(
     JSON.stringify({
       writeMBps: round(write.mount),
       readMBps: round(read.mount),
       cachedReadMBps: round(reread.mount),
       diskWriteMBps: round(write.disk),
+      writeCpuSecPerGiB: round(writeCpuSecPerGiB),
       diskReadMBps: round(read.disk),
       createsPerSec: round(creates.mount),
       statsPerSec: round(stats.mount),
-      mountPropagationP50Ms: null,
+      mountPropagationP50Ms: round(p50),
     }),
   );
 
@@ -100,9 +127,53 @@ try {
     await inWorkers((path) => fs.stat(path), dir);
     return FILES / ((performance.now() - start) / 1000);
   }
+  /**
+   * Milliseconds from the start of write+close of a 4 KiB file in `from` until a read of it in
+   * `to` returns those bytes (polled every millisecond; the namespace update travels pod to
+   * pod, then B pulls the content from A).
+   */
+  async function propagate(from, to) {
+    await fs.mkdir(from);
+    await waitUntil(() => fs.stat(to).then(() => true, () => false));
+    const total = [];
+    const closed = [];
+    for (let i = 0; i < PROPAGATIONS; i++) {
+      const content = randomBytes(4096);
+      const start = performance.now();
+      await fs.writeFile(join(from, `${i}.bin`), content);
+      closed.push(performance.now() - start);
+      await waitUntil(() => fs.readFile(join(to, `${i}.bin`)).then((got) => got.equals(content), () => false));
+      total.push(performance.now() - start);
+    }
+    return { total, closed };
+  }
+} catch (err) {
+  // The pods' own logs say why a mount failed (EIO, a timeout): show their ends.
+  for (const pod of pods) console.error(`--- pod log (end) ---\n${pod.output().slice(-4000)}`);
+  throw err;
 } finally {
-  await stopMount(child);
+  for (const pod of pods.reverse()) await stopMount(pod);
   await fs.rm(root, { recursive: true, force: true });
+}
+
+/** User + system CPU seconds of process `pid` so far (every thread), from /proc. */
+async function cpuSeconds(pid) {
+  const fields = (await fs.readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
+  // utime and stime are fields 14 and 15 of stat(5), counted after "pid (comm) ", in clock ticks (100/s).
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function waitUntil(probe, timeoutMs = 30_000) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await probe())) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}
+
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
 /** PARALLEL workers, worker w handling files w, w+PARALLEL, ... in directory w<w>, one at a time. */
@@ -118,12 +189,13 @@ function round(x) {
   return Math.round(x * 10) / 10;
 }
 
-async function startMount() {
-  await new Promise((resolve, reject) =>
-    execFile(process.execPath, [CLI, "init", "--data", data, "--cluster", "bench", "--listen", "127.0.0.1:0", "--redundancy", "1"], (err, _out, stderr) =>
-      err ? reject(new Error(`wormhole init failed: ${stderr}`)) : resolve(),
-    ),
+function cli(args) {
+  return new Promise((resolve, reject) =>
+    execFile(process.execPath, [CLI, ...args], (err, stdout, stderr) => (err ? reject(new Error(`wormhole ${args[0]} failed: ${stderr}`)) : resolve(stdout))),
   );
+}
+
+async function startMount(data, mnt) {
   const proc = spawn(process.execPath, [CLI, "start", "--data", data, "--mount", mnt], { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   proc.stdout.on("data", (d) => (output += d));
@@ -135,6 +207,7 @@ async function startMount() {
     proc.stderr.on("data", ready);
     proc.on("exit", (code) => (clearTimeout(timer), reject(new Error(`mount exited ${code}:\n${output}`))));
   });
+  proc.output = () => output;
   return proc;
 }
 

@@ -57,6 +57,7 @@ export function fuseOps(ops: MountOperations, log: Logger): object {
     flush: (path: string, fd: number, cb: Callback) => answer("flush", path, cb, () => ops.flush(path, fd)),
     // fuse-native's index.js passes (path, datasync, fd), not the README's (path, fd, datasync).
     fsync: (path: string, _datasync: number, fd: number, cb: Callback) => answer("fsync", path, cb, () => ops.fsync(path, fd)),
+    fsyncdir: (path: string, _datasync: number, _fd: number, cb: Callback) => answer("fsyncdir", path, cb, () => ops.fsyncdir()),
     release: (path: string, fd: number, cb: Callback) => answer("release", path, cb, () => ops.release(path, fd)),
   };
 }

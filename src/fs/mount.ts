@@ -54,7 +54,7 @@ export async function mountFileService(files: FileService, options: MountOptions
   if (options.allowOther && !options.defaultPermissions) {
     log.warn("allow_other without default_permissions: every local user can read and write every file in the mount");
   }
-  const operations = new MountOperations(files, options.stagingDir, log);
+  const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log);
   const fuse = new WormholeFuse(
     mountpoint,
     fuseOps(operations, log),

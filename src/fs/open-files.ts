@@ -15,11 +15,13 @@ export class OpenFile {
   writers = 0;
   /** Acknowledgement (write_ack) of the last version committed from this file. */
   acknowledged: Promise<void> = Promise.resolve();
-  /** Created by this mount and not yet durable: close/fsync wait for the metadata flush. */
-  unsynced = false;
   /** Front-to-back writes streamed into the chunker as they arrive, and the version it yields. */
   feed: SequentialFeed | undefined;
   streamed: Promise<StoredVersion> | undefined;
+  /** Set while a stream is being turned into the staged file's base (see MountOperations.settle). */
+  settling: Promise<StoredVersion | undefined> | undefined;
+  /** Streamed bytes that could not be saved: every later operation on the file fails with this. */
+  failure: Error | undefined;
 
   constructor(
     readonly inode: string,
@@ -88,6 +90,7 @@ export class OpenFiles {
     try {
       await beforeClose(file);
     } finally {
+      file.feed?.abort("closed before its commit"); // only if the commit failed early: frees its chunker
       await file.staged.close();
     }
   }

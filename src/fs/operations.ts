@@ -2,7 +2,7 @@
 // plumbing (errno conversion, logging) lives in fuse-ops.ts; everything here throws errors
 // that carry a POSIX code.
 import { constants } from "node:fs";
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import type { StatLike, StatfsLike } from "fuse-native";
 import type { Entry, FileService, Owner, StoredVersion } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
@@ -22,6 +22,7 @@ export class MountOperations {
   /** Unlinked files still open (libfuse's .fuse_hidden names): kept out of the namespace. */
   private readonly hidden = new Map<string, Entry>();
   private readonly cacheGuard = new CacheGuard();
+  /** The pod's own user: owner of new entries at the root (see ownerOfNew). */
   private readonly owner: Owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
   constructor(
@@ -61,7 +62,7 @@ export class MountOperations {
   }
 
   async mkdir(path: string, mode: number): Promise<void> {
-    await this.files.mkdir(path, mode & 0o7777, this.owner);
+    await this.files.mkdir(path, mode & 0o7777, this.ownerOfNew(path));
   }
 
   async rmdir(path: string): Promise<void> {
@@ -69,7 +70,7 @@ export class MountOperations {
   }
 
   async symlink(target: string, path: string): Promise<void> {
-    await this.files.symlink(target, path, this.owner);
+    await this.files.symlink(target, path, this.ownerOfNew(path));
   }
 
   async unlink(path: string): Promise<void> {
@@ -133,16 +134,9 @@ export class MountOperations {
 
   // ---- file content ---------------------------------------------------------------------
 
-  /**
-   * The kernel holds the directory locked during a create, so waiting for a disk flush here
-   * would serialize every create in a directory on one fsync each. The new file is made
-   * durable at close instead (many closes share one group commit).
-   */
   async create(path: string, mode: number): Promise<number> {
-    await this.files.createFile(path, mode & 0o7777, this.owner, { durable: false });
-    const fd = await this.open.open(this.files.stat(path), true);
-    this.open.get(fd).file!.unsynced = true;
-    return fd;
+    await this.files.createFile(path, mode & 0o7777, this.ownerOfNew(path));
+    return this.open.open(this.files.stat(path), true);
   }
 
   async openFile(path: string, flags: number): Promise<number> {
@@ -155,7 +149,10 @@ export class MountOperations {
 
   async read(fd: number, target: Buffer, length: number, position: number): Promise<number> {
     const handle = this.open.get(fd);
-    if (handle.file) return handle.file.staged.read(target, position, length);
+    if (handle.file) {
+      await this.settle(handle.file);
+      return handle.file.staged.read(target, position, length);
+    }
     const bytes = await handle.reader!.read(position, length);
     bytes.copy(target);
     return bytes.length;
@@ -165,11 +162,18 @@ export class MountOperations {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
     this.files.assertFits(handle.file.path, Math.max(handle.file.staged.size, position + length), length);
+    const file = handle.file;
     const bytes = data.subarray(0, length);
-    const fed = this.feed(handle.file, bytes, position);
-    const written = await handle.file.staged.write(bytes, position);
-    await fed;
-    return written;
+    if (this.streams(file, position)) {
+      // Streamed only: the staging copy would double the disk traffic (and every bulk syncfs
+      // of the store would flush it too). The copy into the feed is made before we answer.
+      const fed = file.feed!.push(bytes);
+      file.staged.grow(position + length);
+      await fed;
+      return length;
+    }
+    await this.settle(file);
+    return file.staged.write(bytes, position);
   }
 
   async truncate(path: string, size: number): Promise<void> {
@@ -178,7 +182,7 @@ export class MountOperations {
     this.files.assertWritable(path);
     this.files.assertFits(path, size, 0); // a hole costs no storage (zero chunks dedupe)
     await this.open.withFile(entry, async (file, temporary) => {
-      file.feed?.abort("truncate");
+      await this.settle(file);
       await file.staged.truncate(size);
       // A truncate by path is visible at once when no handle will commit it later.
       if (temporary || file.writers === 0) await this.commit(file, path);
@@ -189,33 +193,39 @@ export class MountOperations {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
     this.files.assertFits(handle.file.path, size, 0);
-    handle.file.feed?.abort("truncate");
+    await this.settle(handle.file);
     await handle.file.staged.truncate(size);
   }
 
-  /** close(2): the new version is in the namespace when close returns (close-to-open). */
+  /**
+   * close(2): the new version is in the namespace when close returns (close-to-open), with
+   * its content on disk; the metadata reaches the disk with the next group commit, not
+   * awaited here (POSIX: only fsync is a durability barrier).
+   */
   async flush(path: string, fd: number): Promise<void> {
     const handle = this.open.get(fd);
-    if (handle.writable && handle.file) {
-      await this.commit(handle.file, path);
-      await this.makeDurable(handle.file);
-    }
+    if (handle.writable && handle.file) await this.commit(handle.file, path);
   }
 
-  /** fsync(2): commit, then wait for the write acknowledgement (write_ack). */
+  /**
+   * fsync(2): commit, then wait until every metadata change made so far is on disk (this
+   * file's and, like ext4's journal, everything before it) and the write is acknowledged
+   * per write_ack. A background metadata write that failed fails it with EIO.
+   */
   async fsync(path: string, fd: number): Promise<void> {
     const handle = this.open.get(fd);
-    if (!handle.file) return;
-    if (handle.writable) await this.commit(handle.file, path);
-    await this.makeDurable(handle.file);
-    await handle.file.acknowledged;
+    if (handle.writable && handle.file) await this.commit(handle.file, path);
+    await this.files.durable();
+    await handle.file?.acknowledged;
+  }
+
+  /** fsync(2) on a directory: its entries (every namespace change so far) on disk. */
+  async fsyncdir(): Promise<void> {
+    await this.files.durable();
   }
 
   async release(path: string, fd: number): Promise<void> {
-    await this.open.release(fd, async (file) => {
-      await this.commit(file, path);
-      await this.makeDurable(file);
-    });
+    await this.open.release(fd, (file) => this.commit(file, path));
   }
 
   /** Commits every file still open for writing (unmount). */
@@ -227,10 +237,17 @@ export class MountOperations {
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private async makeDurable(file: OpenFile): Promise<void> {
-    if (!file.unsynced) return;
-    await this.files.durable();
-    file.unsynced = false;
+  /**
+   * fuse-native does not expose the caller's uid/gid (libfuse's fuse_get_context), so a new
+   * entry takes the owner of the directory it is created in, as Samba's `inherit owner` does:
+   * with default_permissions only that owner (or root) may create there when the directory is
+   * not group- or world-writable, so per-user directories get their user's files. Directly
+   * under the root, the owner is the pod's user. See docs/mount.md "Ownership".
+   */
+  private ownerOfNew(path: string): Owner {
+    const parent = dirname(path);
+    const dir = parent === "/" ? undefined : this.files.lookup(parent);
+    return dir ? { uid: dir.attr.uid, gid: dir.attr.gid } : this.owner;
   }
 
   /** Makes the staged content a version, unless nothing changed or the file was unlinked. */
@@ -238,52 +255,67 @@ export class MountOperations {
     file.path = path; // libfuse passes the current path: it follows renames made through the mount
     if (!file.staged.dirty) return;
     if (this.hidden.has(path)) {
-      file.feed?.abort("file unlinked");
+      await this.settle(file); // other handles may still read what was streamed
       return; // written after unlink: the data dies with the last close
     }
-    await file.staged.snapshot(async (content, size, mtimeMs) => {
-      const stored = (await this.takeStreamed(file, size)) ?? (await this.files.store(content));
+    // Under the snapshot's exclusive lock: no write interleaves between the content and the
+    // record. A streamed file's version is ready (only its last chunk was left to do).
+    await file.staged.snapshot(async (content, _size, mtimeMs) => {
+      const stored = (await this.settle(file, { keep: true })) ?? (await this.files.store(content));
       file.acknowledged = (await this.files.record({ path, inode: file.inode }, stored, { mtimeMs })).acknowledged;
     });
   }
 
   /**
-   * Starts streaming a file written from offset 0 of an empty file into the chunker, and
-   * keeps feeding it while writes stay sequential (see sequential-feed.ts).
+   * Whether a write at `position` goes to the streaming commit: a file written from offset 0
+   * of an empty file streams into the chunker while the writes stay sequential (see
+   * sequential-feed.ts). Any other write, a read or a truncate settles the stream first.
    */
-  private feed(file: OpenFile, data: Buffer, position: number): Promise<void> {
-    if (position === 0 && file.staged.size === 0 && !file.feed?.active) {
+  private streams(file: OpenFile, position: number): boolean {
+    if (file.failure) throw file.failure;
+    if (file.settling) return false;
+    if (!file.feed && position === 0 && file.staged.size === 0) {
       const feed = new SequentialFeed();
       file.feed = feed;
       file.streamed = this.files.store(feed);
-      file.streamed.catch(() => {}); // an aborted feed is expected; the commit falls back to staging
+      file.streamed.catch(() => {}); // awaited by settle(); an aborted feed (unlink) is expected
     }
-    const feed = file.feed;
-    if (!feed?.active) return Promise.resolve();
-    if (position !== feed.expected) {
-      feed.abort(`write at ${position}, not ${feed.expected}`);
-      return Promise.resolve();
-    }
-    return feed.push(data);
+    return file.feed !== undefined && position === file.feed.expected;
   }
 
-  /** The streamed version if the feed saw exactly the file's content, else undefined. */
-  private async takeStreamed(file: OpenFile, size: number): Promise<StoredVersion | undefined> {
+  /**
+   * Ends the streaming commit of `file` (if any) and makes the version it produced the staged
+   * file's base, so reads and further writes see those bytes. Returns that version when
+   * `keep` (the commit records it), else releases it (the base reader holds its own lease).
+   * If the stream failed its bytes exist nowhere else: the file fails with EIO from then on.
+   */
+  private async settle(file: OpenFile, { keep = false } = {}): Promise<StoredVersion | undefined> {
+    while (file.settling) await file.settling.catch(() => {});
+    if (file.failure) throw file.failure;
     const feed = file.feed;
     const streamed = file.streamed;
+    if (!feed || !streamed) return undefined;
     file.feed = undefined;
     file.streamed = undefined;
-    if (!feed || !streamed) return undefined;
-    if (!feed.active || feed.expected !== size) {
-      feed.abort("content changed otherwise");
-      return undefined;
-    }
-    feed.end();
+    const settling = (async () => {
+      feed.end();
+      let stored: StoredVersion | undefined;
+      try {
+        stored = await streamed;
+        file.staged.rebase(await this.files.openVersion(stored.written.version));
+      } catch (err) {
+        stored?.release();
+        file.failure = new FsError("EIO", `${file.path}: the written data could not be saved: ${(err as Error).message}`);
+        throw file.failure;
+      }
+      if (!keep) stored.release();
+      return stored;
+    })();
+    file.settling = settling;
     try {
-      return await streamed;
-    } catch (err) {
-      this.log.warn(`${file.path}: streaming commit failed, committing from the staging file: ${(err as Error).message}`);
-      return undefined;
+      return await settling;
+    } finally {
+      file.settling = undefined;
     }
   }
 

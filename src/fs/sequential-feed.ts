@@ -1,8 +1,8 @@
 // Streams the writes of a file written front to back (cp, a download, a build artifact)
 // into the chunker while the application is still writing, so close() only finishes the last
 // chunk instead of re-reading the whole staging file: the version is produced in parallel
-// with the writes (docs/mount.md, "Write path"). Any other write pattern aborts the feed and
-// the commit falls back to the staging file.
+// with the writes (docs/mount.md, "Write path"). These writes skip the staging file: any
+// other access ends the feed, and the version it produced becomes the staged file's base.
 /** Writes are gathered into blocks this big before the chunker sees them (fewer, larger allocations). */
 const BLOCK = 4 * 1024 * 1024;
 

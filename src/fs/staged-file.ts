@@ -2,6 +2,8 @@
 // the ranges written are tracked, so a file opened for append or a small in-place edit never
 // copies the old content: unwritten ranges are read from the base version, and ranges past a
 // truncation read as zeros. The new version is produced from `snapshot()` at flush/fsync.
+// A file written front to back skips the staging file altogether: its bytes go to the
+// streaming commit (`grow`), and once that version exists it becomes the base (`rebase`).
 import { promises as fsp } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
@@ -39,7 +41,7 @@ export class StagedFile {
   constructor(
     /** The staging directory (which must exist). */
     private readonly stagingDir: string,
-    private readonly base: BaseContent | undefined,
+    private base: BaseContent | undefined,
     mtimeMs: number,
   ) {
     this.size = base?.size ?? 0;
@@ -61,6 +63,27 @@ export class StagedFile {
       this.touch();
       return data.length;
     });
+  }
+
+  /**
+   * The file grew to `end` with bytes held elsewhere (the streaming commit), not staged here:
+   * they cannot be read until `rebase` makes the version holding them the base.
+   */
+  grow(end: number): void {
+    this.size = Math.max(this.size, end);
+    this.touch();
+  }
+
+  /**
+   * `base` (the version the streaming commit produced) is now the whole unstaged content. Only
+   * valid while nothing is staged, which holds while a file is streamed (writes bypass staging).
+   */
+  rebase(base: BaseContent): void {
+    if (this.extents.count > 0) throw new Error("rebase of a staged file that has staged writes");
+    this.base?.close();
+    this.base = base;
+    this.size = base.size;
+    this.baseLimit = base.size;
   }
 
   /** Fills `target[0, length)` from `offset`; returns the bytes read (fewer only at EOF). */

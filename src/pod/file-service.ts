@@ -1,8 +1,11 @@
 // The local-first file operations of one pod. The FUSE adapter and the CLI's put/get/ls/rm
 // (through the admin API) both go through here, so every write path has the same rules:
-// EROFS checked first, metadata made durable (MetaStore.flush) before an operation is
-// acknowledged, content chunked off the main thread, chunks missing locally pulled from a
-// holder through the daemon's `fetchChunk` and kept in the store as cache.
+// EROFS checked first, content chunked off the main thread and durable before the namespace
+// references it, chunks missing locally pulled from a holder through the daemon's
+// `fetchChunk` and kept in the store as cache. Metadata durability has two modes: the CLI's
+// service waits for the metadata fsync before acknowledging an operation; the mount's
+// (`deferringDurability()`) acknowledges at once and leaves the fsync to the group commit,
+// as a local disk does until fsync(2) — see docs/mount.md "Durability".
 import { stat, statfs as statfsAsync } from "node:fs/promises";
 import type { Logger } from "./log.js";
 import type { Attr, Entry, Namespace } from "../crdt/index.js";
@@ -42,6 +45,12 @@ export interface FileServiceOptions {
   pool?: HashPool;
   /** The directory whose disk the pod stores on (statfs reports its capacity). */
   dataDir: string;
+  /**
+   * false (default): a metadata operation resolves once it is on disk. true: it resolves once
+   * applied in memory (and sent to peers); the group commit writes it in the background and
+   * `durable()` waits for it. Set through `deferringDurability()`.
+   */
+  deferDurability?: boolean;
 }
 
 /** Owner of a new entry: the FUSE caller is not visible through fuse-native, see docs/mount.md. */
@@ -102,6 +111,9 @@ export class FileError extends Error {
 }
 
 export class FileService {
+  /** A background metadata write that failed (deferred mode): every later write and durable() fail with it. */
+  private persistenceFailure: FileError | undefined;
+
   constructor(
     /** Built with `emptyVersion: EMPTY_VERSION`, so new files point at a stored manifest. */
     private readonly namespace: Namespace,
@@ -110,6 +122,14 @@ export class FileService {
     private readonly ports: FileServicePorts,
     private readonly options: FileServiceOptions,
   ) {}
+
+  /**
+   * The same files, for the mount: metadata operations return before their fsync (the group
+   * commit writes them moments later, in order); `durable()` is the fsync(2) barrier.
+   */
+  deferringDurability(): FileService {
+    return new FileService(this.namespace, this.chunks, this.meta, this.ports, { ...this.options, deferDurability: true });
+  }
 
   // ---- reads of the namespace (in memory, synchronous) ----------------------------------
 
@@ -139,21 +159,20 @@ export class FileService {
     return this.mutate(path, () => this.namespace.mkdir(path, { mode, ...owner, ...this.stamp() }));
   }
 
-  /**
-   * A new empty file (the namespace's `emptyVersion`). With `durable: false` it resolves before
-   * the metadata is on disk: the caller must `await durable()` before acknowledging the file
-   * (the mount does it at close, see docs/mount.md "Durability").
-   */
-  async createFile(path: string, mode: number, owner: Owner, options: { durable?: boolean } = {}): Promise<void> {
-    const create = () => this.namespace.createFile(path, { mode, ...owner, ...this.stamp() });
-    if (options.durable ?? true) return this.mutate(path, create);
-    this.assertWritable(path);
-    create();
+  /** A new empty file (the namespace's `emptyVersion`). */
+  createFile(path: string, mode: number, owner: Owner): Promise<void> {
+    return this.mutate(path, () => this.namespace.createFile(path, { mode, ...owner, ...this.stamp() }));
   }
 
-  /** Resolves once every namespace change made so far is durable. */
-  durable(): Promise<void> {
-    return this.meta.flush();
+  /**
+   * Resolves once every namespace change made so far is on disk; rejects if a metadata write
+   * failed (also one made in the background, long ago: the fsync that reports it).
+   */
+  async durable(): Promise<void> {
+    if (this.persistenceFailure) throw this.persistenceFailure;
+    await this.meta.flush().catch((err: Error) => {
+      throw this.failed(err);
+    });
   }
 
   symlink(target: string, path: string, owner: Owner): Promise<void> {
@@ -317,11 +336,26 @@ export class FileService {
     return { mtimeMs: now, ctimeMs: now };
   }
 
-  /** EROFS check, the namespace operation, then durable metadata before acknowledging. */
+  /**
+   * EROFS check, the namespace operation, then durable metadata before acknowledging — or, when
+   * deferring, a watch on the background write: its failure is logged once and fails every
+   * later write and `durable()` (the updates it carried are not on disk; see GroupCommit).
+   */
   private async mutate(path: string, op: () => unknown): Promise<void> {
     this.assertWritable(path);
+    if (this.persistenceFailure) throw this.persistenceFailure;
     op();
-    await this.meta.flush();
+    if (!this.options.deferDurability) return this.meta.flush();
+    this.meta.flush().catch((err: Error) => this.failed(err));
+  }
+
+  /** Records (and logs, once) that metadata stopped reaching the disk. */
+  private failed(err: Error): FileError {
+    if (!this.persistenceFailure) {
+      this.persistenceFailure = new FileError("EIO", err.message);
+      this.ports.log.error(`metadata is no longer saved to disk: ${err.message}. Changes made since are lost at the next restart; writes and fsync on the mount now fail with EIO`);
+    }
+    return this.persistenceFailure;
   }
 
   /** A chunk missing locally: pulled from a holder, then kept in the store as cache. */

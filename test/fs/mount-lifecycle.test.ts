@@ -1,5 +1,5 @@
 // Mount lifecycle: clean unmount on stop, a crashed pod's dead mount cleared at the next
-// start, a live mount never taken over.
+// start, a live mount never taken over; the durability contract across a SIGKILL.
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs/promises";
@@ -43,5 +43,24 @@ describe("mount lifecycle", () => {
 
     await assert.rejects(startMountedPod({ mountpoint: second.mnt }), /already mounted and answering/);
     assert.equal(await fs.readFile(second.at("after-restart"), "utf8"), "fine", "the live mount was left alone");
+  });
+
+  it("keeps what fsync returned for across a SIGKILL, and every change made before it", async () => {
+    const first = await startMountedPod();
+    pods.push(first);
+    await fs.mkdir(first.at("dir"));
+    await fs.writeFile(first.at("dir/closed"), "closed, never fsync'ed");
+    await fs.rename(first.at("dir/closed"), first.at("dir/renamed"));
+    const handle = await fs.open(first.at("dir/synced"), "w");
+    await handle.write("fsync'ed, never closed");
+    await handle.sync();
+    await first.stop("SIGKILL"); // at once: no close, no time for a background flush to matter
+    await handle.close().catch(() => {}); // the mount is dead (ENOTCONN)
+
+    const second = await startMountedPod({ root: first.root });
+    pods.push(second);
+    assert.equal(await fs.readFile(second.at("dir/synced"), "utf8"), "fsync'ed, never closed");
+    assert.equal(await fs.readFile(second.at("dir/renamed"), "utf8"), "closed, never fsync'ed", "fsync is a barrier for earlier changes too");
+    assert.deepEqual((await fs.readdir(second.at("dir"))).sort(), ["renamed", "synced"]);
   });
 });

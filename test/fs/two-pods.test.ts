@@ -5,38 +5,21 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs/promises";
 import { join } from "node:path";
-import { Cluster, PodProcess, waitFor, wormholeOk } from "../helpers/cluster.js";
-import { run } from "../helpers/mount-harness.js";
+import { type PodProcess, waitFor } from "../helpers/cluster.js";
+import { MountedCluster } from "../helpers/mount-harness.js";
 
-const cluster = new Cluster();
+const pods = new MountedCluster();
 let a: PodProcess;
-let b: PodProcess;
-const mnt = (name: string) => join(cluster.root, `mnt-${name}`);
 
-async function startMounted(pod: PodProcess): Promise<void> {
-  await fs.mkdir(mnt(pod.name), { recursive: true });
-  cluster.pods.push(pod);
-  await pod.start(["--mount", mnt(pod.name)]);
-  await waitFor(`${pod.name} to mount`, () => pod.output.includes(`mounted at ${mnt(pod.name)}`));
-}
+const mnt = (name: string) => pods.mnt(name);
 
 before(async () => {
-  a = new PodProcess("a", cluster.dataDir("a"));
-  await wormholeOk(["init", "--cluster", "two", "--data", a.data, "--listen", "127.0.0.1:0", "--name", "a", "--redundancy", "1"]);
-  await startMounted(a);
-  const invite = (await a.cli(["invite", "--expires", "10m"])).trim();
-  b = new PodProcess("b", cluster.dataDir("b"));
-  await wormholeOk(["join", invite, "--data", b.data, "--listen", "127.0.0.1:0", "--name", "b"]);
-  await startMounted(b);
+  a = await pods.seed("a", ["--redundancy", "1"]);
+  await pods.join("b", a);
   await waitFor("a and b to see each other", async () => (await a.status()).pods.filter((p) => p.state === "up").length === 2);
 });
 
-after(async () => {
-  // SIGTERM first: a clean stop unmounts (the harness's SIGKILL would leave dead mounts).
-  for (const pod of [a, b]) await pod?.kill("SIGTERM");
-  for (const name of ["a", "b"]) await run("fusermount", ["-uz", mnt(name)]).catch(() => {});
-  await cluster.dispose();
-});
+after(() => pods.dispose());
 
 test("a file closed on one pod opens with the same content on the other, both ways", async () => {
   const data = randomBytes(3 * 1024 * 1024 + 123);

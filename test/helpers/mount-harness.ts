@@ -2,11 +2,11 @@
 // time) then `wormhole start --mount` as a child process. The test drives the mount from its
 // own process; FUSE ops are served on the pod's JS thread, never this one.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { access, mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { CLI, wormholeOk } from "./cluster.js";
+import { CLI, Cluster, PodProcess, waitFor, wormholeOk } from "./cluster.js";
 
 export const run = promisify(execFile);
 
@@ -37,7 +37,15 @@ export interface MountedPod {
   dispose(): Promise<void>;
 }
 
-export async function startMountedPod(options: { root?: string; mountpoint?: string; env?: NodeJS.ProcessEnv } = {}): Promise<MountedPod> {
+export interface MountedPodOptions {
+  root?: string;
+  mountpoint?: string;
+  env?: NodeJS.ProcessEnv;
+  /** `allow_other = true` in pod.toml (default_permissions is on by default), for multi-user tests. */
+  allowOther?: boolean;
+}
+
+export async function startMountedPod(options: MountedPodOptions = {}): Promise<MountedPod> {
   const root = options.root ?? (await mkdtemp(join(tmpdir(), "wormhole-fs-")));
   const data = join(root, "data");
   const mnt = options.mountpoint ?? join(root, "mnt");
@@ -51,6 +59,10 @@ export async function startMountedPod(options: { root?: string; mountpoint?: str
     const config = join(root, "wormhole.toml");
     await writeFile(config, TEST_CLUSTER_CONFIG);
     await cli(["init", "--cluster", "fs-test", "--listen", "127.0.0.1:0", "--config", config]);
+  }
+  if (options.allowOther) {
+    const podToml = join(data, "pod.toml");
+    await writeFile(podToml, (await readFile(podToml, "utf8")).replace(/^allow_other = false/m, "allow_other = true"));
   }
   const child = spawn(process.execPath, [CLI, "start", "--data", data, "--mount", mnt], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
   let output = "";
@@ -98,4 +110,54 @@ export async function startMountedPod(options: { root?: string; mountpoint?: str
       await rm(root, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Several real pods of one cluster, each started with its FUSE mount at
+ * `<cluster.root>/mnt-<name>`. dispose() stops them with SIGTERM (a clean stop unmounts),
+ * clears the dead mounts of pods killed on purpose, and removes everything.
+ */
+export class MountedCluster {
+  readonly cluster = new Cluster();
+  private readonly started: PodProcess[] = [];
+
+  mnt(pod: PodProcess | string): string {
+    return join(this.cluster.root, `mnt-${typeof pod === "string" ? pod : pod.name}`);
+  }
+
+  /** Absolute path of cluster path `path` inside `pod`'s mount. */
+  at(pod: PodProcess, path: string): string {
+    return join(this.mnt(pod), path);
+  }
+
+  /** `wormhole init` of a new cluster (`initArgs`: --redundancy, --config ...), started mounted. */
+  async seed(name: string, initArgs: string[] = []): Promise<PodProcess> {
+    const pod = new PodProcess(name, this.cluster.dataDir(name));
+    await wormholeOk(["init", "--cluster", "test", "--data", pod.data, "--listen", "127.0.0.1:0", "--name", name, ...initArgs]);
+    await this.startMounted(pod);
+    return pod;
+  }
+
+  /** Invites a pod through `via`, joins it and starts it mounted. */
+  async join(name: string, via: PodProcess): Promise<PodProcess> {
+    const invite = (await via.cli(["invite", "--expires", "10m"])).trim();
+    const pod = new PodProcess(name, this.cluster.dataDir(name));
+    await wormholeOk(["join", invite, "--data", pod.data, "--listen", "127.0.0.1:0", "--name", name]);
+    await this.startMounted(pod);
+    return pod;
+  }
+
+  async dispose(): Promise<void> {
+    for (const pod of this.started) await pod.kill("SIGTERM");
+    for (const pod of this.started) await run("fusermount", ["-uz", this.mnt(pod)]).catch(() => {});
+    await this.cluster.dispose();
+  }
+
+  private async startMounted(pod: PodProcess): Promise<void> {
+    await mkdir(this.mnt(pod), { recursive: true });
+    this.cluster.pods.push(pod);
+    this.started.push(pod);
+    await pod.start(["--mount", this.mnt(pod)]);
+    await waitFor(`${pod.name} to mount`, () => pod.output.includes(`mounted at ${this.mnt(pod)}`));
+  }
 }

@@ -13,6 +13,7 @@ import type { FileServicePorts } from "../../src/pod/file-service.js";
 import { getTree, putTree, removeTree } from "../../src/pod/file-transfer.js";
 import { fileRoutes } from "../../src/pod/file-routes.js";
 import { UserError } from "../../src/pod/user-error.js";
+import { createLogger } from "../../src/pod/log.js";
 import { run } from "../helpers/mount-harness.js";
 import { openPodFiles, type PodFiles } from "../helpers/pod-files.js";
 
@@ -119,6 +120,42 @@ describe("FileService", () => {
     assert.ok(acked.has(written.version));
     assert.equal(files.stat("/dir/f").size, 7);
     assert.equal(files.stat("/dir").attr.uid, 7);
+  });
+
+  it("deferring durability (the mount's mode): acknowledges before the fsync, durable() waits for it", async () => {
+    const { files: synced, meta } = await setup();
+    const files = synced.deferringDurability();
+    const before = meta.batchCount;
+    await files.mkdir("/d", 0o755, { uid: 0, gid: 0 });
+    await files.createFile("/d/f", 0o644, { uid: 0, gid: 0 });
+    await files.rename("/d/f", "/d/g");
+    assert.equal(meta.batchCount, before, "nothing was waited for on disk");
+    assert.equal(files.stat("/d/g").kind, "file", "applied in memory at once");
+    await files.durable();
+    assert.ok(meta.batchCount > before, "durable() waited for the group commit");
+    await files.commit("/d/h", Readable.from([Buffer.from("hh")]));
+    await files.durable();
+    const afterFsync = meta.batchCount;
+    await synced.mkdir("/e2", 0o755, { uid: 0, gid: 0 });
+    assert.ok(meta.batchCount > afterFsync, "the CLI's service still waits for its fsync");
+  });
+
+  it("fails durable() and every later write with EIO once a background metadata write failed", async () => {
+    const errors: string[] = [];
+    const log = { ...createLogger("test", "error"), error: (m: string) => errors.push(m) };
+    const { files: synced, meta } = await setup({ log });
+    opened.pop(); // its database is closed below: nothing to close after the tests
+    const files = synced.deferringDurability();
+    await files.mkdir("/ok", 0o755, { uid: 0, gid: 0 });
+    await files.durable();
+    // The disk going away under the pod, cheaply: the level database closes beneath the MetaStore.
+    await (meta as unknown as { db: { close(): Promise<void> } }).db.close();
+    await files.mkdir("/lost", 0o755, { uid: 0, gid: 0 });
+    const eio = (err: NodeJS.ErrnoException) => err.code === "EIO" && /metadata write failed/.test(err.message);
+    await assert.rejects(files.durable(), eio);
+    await assert.rejects(files.durable(), eio, "and again: the failure is sticky");
+    await assert.rejects(files.createFile("/next", 0o644, { uid: 0, gid: 0 }), eio);
+    assert.equal(errors.filter((m) => /no longer saved to disk/.test(m)).length, 1, `logged once: ${errors.join("\n")}`);
   });
 });
 
