@@ -20,9 +20,11 @@ import { Namespace } from "../crdt/index.js";
 import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Mesh, parseIdentity, parseInviteUrl, Rpc } from "../net/index.js";
 import { ChunkCache, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
 import { admit } from "./admission.js";
+import { ClientQueue } from "./client-queue.js";
+import { pullBounded } from "./client-reads.js";
 import { FileService } from "./file-service.js";
 import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
-import { assessHealth, type HealthState, type Reaction, reactionFor } from "./health.js";
+import { assessHealth, type FileReplicas, type HealthState, type Reaction, reactionFor } from "./health.js";
 import { HoldingsExchange } from "./holdings-exchange.js";
 import { Liveness } from "./liveness.js";
 import { createLogger, type Logger } from "./log.js";
@@ -56,7 +58,7 @@ const WRITE_ACK_TIMEOUT_MS = 120_000;
 export interface HealthReport {
   state: HealthState;
   reaction: Reaction;
-  counts: { total: number; underReplicated: number; unavailable: number };
+  counts: { total: number; underReplicated: number; unavailable: number; awaitingUpload: number };
 }
 
 export class Pod {
@@ -76,6 +78,8 @@ export class Pod {
   readonly chunkPull: ChunkPull;
   readonly holdings: HoldingsExchange;
   readonly replicator: Replicator;
+  /** A client pod's work not yet handed to full pods (for status); undefined on a full pod. */
+  clientQueue: ClientQueue | undefined;
   /** Local-first file operations: the mount and the CLI's put/get/ls/rm go through here. */
   readonly files: FileService;
   private readonly docSync: DocSync;
@@ -83,7 +87,7 @@ export class Pod {
   private rules: (path: string) => EffectiveRule;
   private pendingInvite: PendingInvite | undefined;
   private readonly placementCache = new Map<string, Placement>();
-  private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0 } };
+  private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0, awaitingUpload: 0 } };
   private timers: NodeJS.Timeout[] = [];
   private ackWaiters = new Set<() => void>();
   private stopped = false;
@@ -212,6 +216,10 @@ export class Pod {
     for (const [name, doc] of pod.namespace.docs) await meta.attachDoc(name, doc);
     const pins = await meta.local.get<unknown>(PINS_KEY);
     if (Array.isArray(pins)) pod.pins = new Set(pins.filter((p): p is string => typeof p === "string"));
+    if (podConfig.pod.role === "client") {
+      const shards = [...pod.namespace.docs].filter(([name]) => name.startsWith("ns/")).map(([, doc]) => doc);
+      pod.clientQueue = await ClientQueue.open(meta, shards, log);
+    }
     return pod;
   }
 
@@ -249,11 +257,13 @@ export class Pod {
     this.namespace.onChange(() => this.replicator.trigger());
     this.mesh.onPeerUp((peer) => {
       this.liveness.up(peer.podId);
+      this.clientQueue?.setConnectedToFull(this.mesh.connections().some((c) => c.role === "full"));
       void this.holdings.sendSnapshot(peer.podId);
       this.changed();
     });
     this.mesh.onPeerDown((peer) => {
       this.liveness.down(peer.podId);
+      this.clientQueue?.setConnectedToFull(this.mesh.connections().some((c) => c.role === "full"));
       this.changed();
     });
     await this.mesh.start();
@@ -281,6 +291,7 @@ export class Pod {
     this.docSync.close();
     await this.mesh.stop();
     await this.cache.close();
+    await this.clientQueue?.close();
     await this.meta.flush().catch((error: Error) => this.log.error(`metadata flush at stop failed: ${error.message}`));
     await this.meta.close();
   }
@@ -393,6 +404,15 @@ export class Pod {
     return !this.offline;
   }
 
+  /** Full pods this pod has a live connection to now. */
+  reachableFullPods(): MemberRecord[] {
+    return this.mesh
+      .connections()
+      .filter((c) => c.role === "full")
+      .map((c) => this.membership.get(c.podId))
+      .filter((m): m is MemberRecord => m !== undefined);
+  }
+
   private updateDialTargets(): void {
     if (this.offline) return;
     const targets = new Set<string>(this.podConfig.pod.peers.map((p) => formatAddress(p)));
@@ -502,16 +522,15 @@ export class Pod {
 
   private planInput(): PlanInput {
     const self = this.membership.get(this.podId);
-    const isFull = this.podConfig.pod.role === "full";
     return {
       selfId: this.podId,
       versions: this.liveVersionRefs(),
       targetsOf: (inode, n) => this.targetsOf(inode, n),
       holdersOf: (version) => this.meta.holdings.holdersOf(version),
       heldLocally: this.meta.holdings.versionsOf(this.podId),
-      // A client never gives up its local writes before they are replicated, and a pod
-      // that has not joined yet keeps everything.
-      isProtected: (version) => this.meta.outbox.has(version) || this.cache.isPinned(version) || !isFull || self === undefined,
+      // Nobody gives up local writes before their targets hold them (a client lets go of
+      // an upload only then, into its cache), and a pod that has not joined yet keeps everything.
+      isProtected: (version) => this.meta.outbox.has(version) || this.cache.isPinned(version) || self === undefined,
       isReachable: (podId) => this.liveness.isReachable(podId),
     };
   }
@@ -549,8 +568,25 @@ export class Pod {
   }
 
   private async releaseVersion(version: string): Promise<void> {
+    if (this.podConfig.pod.role === "client") await this.keepAsCache(version);
     await this.holdings.announce([], [version]);
     this.gcSoon();
+  }
+
+  /**
+   * A client's upload that full pods now hold: it stays on the laptop as ordinary cache
+   * (read again without the network, evicted by LRU within cache.max_size) rather than
+   * being deleted at once.
+   */
+  private async keepAsCache(version: string): Promise<void> {
+    try {
+      const manifestBytes = await this.chunks.get(version);
+      const manifest = decodeManifest(manifestBytes);
+      await this.cache.admit(version, manifestBytes.length);
+      for (const { id, length } of manifest.chunks) await this.cache.admit(id, length);
+    } catch (error) {
+      this.log.warn(`version ${version.slice(0, 12)} is replicated on full pods but could not be moved to the cache here (${(error as Error).message}); it will be fetched again when read`);
+    }
   }
 
   private async leaveOutbox(versions: string[]): Promise<void> {
@@ -571,11 +607,25 @@ export class Pod {
    * replica later.
    */
   async fetchChunk(id: string): Promise<Buffer> {
-    const peers = this.mesh.connections().map((c) => c.podId);
-    if (peers.length === 0) throw new Error("no other pod is reachable");
-    const data = await this.chunkPull.pull(id, peers);
+    const data = this.podConfig.pod.role === "client" ? await this.pullForClient(id) : await this.pullFromAnyPeer(id);
     void this.cache.admit(id, data.length).catch((error: Error) => this.log.warn(`cache index: ${error.message}`));
     return data;
+  }
+
+  private pullFromAnyPeer(id: string): Promise<Buffer> {
+    const peers = this.mesh.connections().map((c) => c.podId);
+    if (peers.length === 0) throw new Error("no other pod is reachable");
+    return this.chunkPull.pull(id, peers);
+  }
+
+  /** A client may be cut off without notice: its reads are bounded by offline_read_timeout. */
+  private pullForClient(id: string): Promise<Buffer> {
+    return pullBounded(id, {
+      timeoutMs: this.podConfig.client.offlineReadTimeoutMs,
+      offline: () => this.offline,
+      connectedPeers: () => this.mesh.connections(),
+      pull: (peers) => this.chunkPull.pull(id, peers),
+    });
   }
 
   /**
@@ -617,12 +667,19 @@ export class Pod {
   refreshHealth(): void {
     const reachableFull = this.membership.all().filter((m) => m.role === "full" && m.state !== "left" && this.liveness.isReachable(m.podId));
     const counted = new Set(reachableFull.map((m) => m.podId));
-    const files = this.liveVersionRefs().map((ref) => ({
-      target: ref.redundancy,
-      liveReplicas: this.meta.holdings.holdersOf(ref.version).filter((p) => counted.has(p)).length,
-    }));
+    const files: FileReplicas[] = [];
+    let awaitingUpload = 0;
+    for (const ref of this.liveVersionRefs()) {
+      const holders = this.meta.holdings.holdersOf(ref.version);
+      // Written on a client and on no full pod yet: queued there, not a failure of the
+      // cluster (a laptop leaving with unsent work must not freeze everyone else).
+      if (this.onlyOnClients(holders)) awaitingUpload++;
+      else files.push({ target: ref.redundancy, liveReplicas: holders.filter((p) => counted.has(p)).length });
+    }
     const room = reachableFull.filter((m) => m.state === "active").length;
-    const { state, counts } = assessHealth(files, room);
+    const assessed = assessHealth(files, room);
+    const state = assessed.state;
+    const counts = { ...assessed.counts, total: assessed.counts.total + awaitingUpload, awaitingUpload };
     const reaction = reactionFor(state, {
       degraded: this.clusterConfig.failure.degraded,
       at_risk: this.clusterConfig.failure.atRisk,
@@ -631,6 +688,11 @@ export class Pod {
     if (state !== this.health.state) this.log.info(`cluster health: ${this.health.state} → ${state} (reaction: ${reaction})`);
     this.health = { state, reaction, counts };
     this.finishDrainIfDone();
+  }
+
+  /** Every known holder is a client pod (none is a full pod, live or not). */
+  private onlyOnClients(holders: readonly string[]): boolean {
+    return holders.length > 0 && holders.every((p) => this.membership.get(p)?.role === "client");
   }
 
   /** A draining pod that holds nothing live any more has handed everything over: it left. */
