@@ -3,7 +3,9 @@
 // and a plain chunk request would wait its full 30 s timeout. A user opening a file must
 // not hang that long, so a client's read is bounded by `offline_read_timeout`:
 // - working offline on purpose (`wormhole offline`): fail at once, nobody will answer;
-// - no full pod connected: wait up to the timeout for one (a reconnect in progress);
+// - no pod connected: wait for one until the timeout has passed since the last contact
+//   (a reconnect in progress, or a pod just started); offline for longer: fail at once, so
+//   a laptop away for hours does not make every open of a remote file take the timeout;
 // - a request in flight: fail once every pod asked has sent nothing at all (not a byte,
 //   not a keepalive answer) for the timeout. A slow but live link keeps delivering bytes of
 //   the chunk, so it is not cut off; a dead one delivers none.
@@ -13,6 +15,8 @@ export interface BoundedReadPorts {
   timeoutMs: number;
   /** Working offline on purpose. */
   offline(): boolean;
+  /** When a pod was last connected (now, if one is). */
+  lastContactMs(): number;
   /** Pods the chunk may be asked of right now. */
   connectedPeers(): PeerConnection[];
   /** Asks `peers` for the chunk (verified by the net layer). */
@@ -34,7 +38,7 @@ export async function pullBounded(id: string, ports: BoundedReadPorts): Promise<
   const seconds = `${ports.timeoutMs / 1000} s`;
   if (ports.offline()) throw new OfflineReadError(`chunk ${id.slice(0, 12)} is not on this pod and the pod is working offline (\`wormhole online\` reconnects it)`);
   const peers = await connectedWithin(ports);
-  if (peers.length === 0) throw new OfflineReadError(`chunk ${id.slice(0, 12)} is not on this pod and no full pod was reachable within ${seconds} (offline_read_timeout)`);
+  if (peers.length === 0) throw new OfflineReadError(`chunk ${id.slice(0, 12)} is not on this pod and no pod has been reachable since ${new Date(ports.lastContactMs()).toISOString()} (offline_read_timeout ${seconds})`);
   return new Promise<Buffer>((resolve, reject) => {
     let lastBytes = received(peers);
     let lastProgress = Date.now();
@@ -62,7 +66,7 @@ export async function pullBounded(id: string, ports: BoundedReadPorts): Promise<
 }
 
 async function connectedWithin(ports: BoundedReadPorts): Promise<PeerConnection[]> {
-  const deadline = Date.now() + ports.timeoutMs;
+  const deadline = ports.lastContactMs() + ports.timeoutMs;
   for (;;) {
     const peers = ports.connectedPeers();
     if (peers.length > 0 || Date.now() >= deadline || ports.offline()) return peers;

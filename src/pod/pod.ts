@@ -48,6 +48,8 @@ const REPLAN_INTERVAL_MS = 1_000;
 const GC_INTERVAL_MS = 30_000;
 /** Chunks one version fetch has in flight (each up to 4 MiB). */
 const CHUNKS_IN_FLIGHT = 16;
+/** Redial delays of a client pod (full pods use the net layer's default, up to 10 s). */
+const CLIENT_BACKOFF = { initialMs: 100, maxMs: 2_000 };
 /** Local state key of the pinned paths. */
 const PINS_KEY = "pins";
 /** A file modified this recently is placed by the pods' `new` affinity, older ones by `cold`. */
@@ -91,6 +93,8 @@ export class Pod {
   private timers: NodeJS.Timeout[] = [];
   private ackWaiters = new Set<() => void>();
   private stopped = false;
+  /** When this pod last had a connection (its start counts as one: it is about to connect). */
+  private lastContactMs = Date.now();
   /** Working offline on purpose (`wormhole offline`): no connections, writes queue locally. */
   private offline = false;
 
@@ -130,6 +134,9 @@ export class Pod {
       identity: this.identity,
       cluster: this.clusterName,
       role: this.podConfig.pod.role,
+      // A laptop back on the network should find its pods within seconds, and it dials only
+      // the few full pods: a short redial ceiling costs nothing.
+      ...(this.podConfig.pod.role === "client" ? { backoff: CLIENT_BACKOFF } : {}),
       ...(this.podConfig.pod.listen && this.podConfig.pod.role === "full" ? { listen: formatAddress(this.podConfig.pod.listen) } : {}),
       log: (level, message) => this.log[level](message),
       authorize: (request) =>
@@ -263,9 +270,11 @@ export class Pod {
     });
     this.mesh.onPeerDown((peer) => {
       this.liveness.down(peer.podId);
+      if (this.mesh.connections().length === 0) this.lastContactMs = Date.now();
       this.clientQueue?.setConnectedToFull(this.mesh.connections().some((c) => c.role === "full"));
       this.changed();
     });
+    this.lastContactMs = Date.now();
     await this.mesh.start();
     this.announceSelf();
     this.updateDialTargets();
@@ -623,6 +632,7 @@ export class Pod {
     return pullBounded(id, {
       timeoutMs: this.podConfig.client.offlineReadTimeoutMs,
       offline: () => this.offline,
+      lastContactMs: () => (this.mesh.connections().length > 0 ? Date.now() : this.lastContactMs),
       connectedPeers: () => this.mesh.connections(),
       pull: (peers) => this.chunkPull.pull(id, peers),
     });

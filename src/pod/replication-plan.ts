@@ -35,12 +35,17 @@ export function planReplication(input: PlanInput): ReplicationPlan {
   const pull: string[] = [];
   const drop: string[] = [];
   const fullyReplicated: string[] = [];
-  const live = new Set<string>();
   const keptHere = new Set<string>();
-  for (const ref of input.versions) if (ref.keepHere) keptHere.add(ref.version);
-  for (const { inode, version, redundancy } of input.versions) {
-    if (live.has(version)) continue; // the same content under two names is one replica set
-    live.add(version);
+  // The same content under several inodes is one replica set, placed by its smallest inode
+  // id: every pod must pick the same targets, whatever order its namespace lists them in
+  // (otherwise a writer waits forever for targets the others never chose).
+  const placedBy = new Map<string, LiveVersionRef>();
+  for (const ref of input.versions) {
+    if (ref.keepHere) keptHere.add(ref.version);
+    const current = placedBy.get(ref.version);
+    if (current === undefined || ref.inode < current.inode) placedBy.set(ref.version, ref);
+  }
+  for (const { inode, version, redundancy } of placedBy.values()) {
     const keepHere = keptHere.has(version);
     const targets = input.targetsOf(inode, redundancy);
     const holders = input.holdersOf(version);
