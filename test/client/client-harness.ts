@@ -119,7 +119,7 @@ export async function converged(pods: readonly PodProcess[], timeoutMs: number):
     );
   } catch (error) {
     const diff = last.map((t, i) => `${pods[i]!.name}: ${t.length} entries; only here: ${t.filter((l) => !last[0]!.includes(l)).slice(0, 5).join(" | ")}`);
-    throw new Error(`${(error as Error).message}\n${diff.join("\n")}`);
+    throw new Error(`${(error as Error).message}\n${diff.join("\n")}`, { cause: error });
   }
 }
 
@@ -140,6 +140,6 @@ export async function fullyUploaded(laptop: PodProcess, fullPod: PodProcess, tim
     );
   } catch (error) {
     const tail = (p: PodProcess) => `${p.name} log tail:\n${p.output.split("\n").filter((l) => !l.includes("cluster health")).slice(-25).join("\n")}`;
-    throw new Error(`${(error as Error).message}\nlast seen: ${JSON.stringify(last)}\n${tail(laptop)}\n${tail(fullPod)}`);
+    throw new Error(`${(error as Error).message}\nlast seen: ${JSON.stringify(last)}\n${tail(laptop)}\n${tail(fullPod)}`, { cause: error });
   }
 }

@@ -78,7 +78,7 @@ async function ip(...args: string[]): Promise<void> {
     await run("ip", args);
   } catch (error) {
     const e = error as { stderr?: string; message: string };
-    throw new Error(`ip ${args.join(" ")} failed: ${e.stderr?.trim() || e.message} (these tests need root and iproute2)`);
+    throw new Error(`ip ${args.join(" ")} failed: ${e.stderr?.trim() || e.message} (these tests need root and iproute2)`, { cause: error });
   }
 }
 
