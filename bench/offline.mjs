@@ -9,7 +9,8 @@
 //                        reconnectConvergeMs <= 3000 + rawBytesMs
 //   offlineStatP50Us     stat() through the client's mount while offline (distinct paths,
 //                        so the kernel's attribute cache does not answer for the pod)
-// Usage: node bench/offline.mjs [--smoke] [--changes 1000] [--content-mib 100]
+// Usage: node bench/offline.mjs [--smoke] [--changes 1000] [--content-mib 100] [--trace]
+// (--trace prints both sides' queues every 500 ms while converging, on stderr)
 import { execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -168,9 +169,16 @@ try {
   const queued = (await status(laptop)).client.queued;
 
   const started = performance.now();
+  const trace = args.includes("--trace")
+    ? setInterval(async () => {
+        const [l, f] = await Promise.all([status(laptop), status(a)]);
+        console.error(`${Math.round(performance.now() - started)} ms: laptop ${l.client.state} queued ${JSON.stringify(l.client.queued)}; a ${JSON.stringify(f.files)} pending ${f.pendingFetches}`);
+      }, 500)
+    : undefined;
   await adminRequest(laptop, "POST", "/network", { online: true });
   await until("every pod converged with full redundancy", () => convergedAndReplicated(pods, laptop, a), smoke ? 60_000 : 600_000, 10);
   results.reconnectConvergeMs = Math.round(performance.now() - started);
+  clearInterval(trace);
 
   results.loopbackMBps = Math.round(await loopbackMBps(Math.max(64, CONTENT_MIB) * 1024 * 1024));
   results.rawBytesMs = Math.round((contentBytes * REDUNDANCY) / 1e6 / results.loopbackMBps * 1000);

@@ -480,10 +480,15 @@ export class Pod {
    * (`[affinity] new`/`cold`). "Hot" needs read statistics shared across pods, which are
    * not collected yet, so no file is classed hot.
    */
-  targetsOf(inode: string, redundancy: number): string[] {
+  targetsOf(inode: string, redundancy: number, placements?: Map<FileClass, Placement>): string[] {
     const mtime = this.namespace.stat(inode)?.attr.mtimeMs ?? 0;
     const fileClass: FileClass = Date.now() - mtime < NEW_FILE_AGE_MS ? "new" : "cold";
-    return this.placement(fileClass).place(inode, redundancy);
+    let placement = placements?.get(fileClass);
+    if (!placement) {
+      placement = this.placement(fileClass);
+      placements?.set(fileClass, placement);
+    }
+    return placement.place(inode, redundancy);
   }
 
   /** Every live version with the redundancy its path asks for, and whether to keep it here. */
@@ -531,10 +536,13 @@ export class Pod {
 
   private planInput(): PlanInput {
     const self = this.membership.get(this.podId);
+    // One placement per file class for the whole plan: building it reads every member
+    // record, which per version made a plan of a few thousand files cost whole seconds.
+    const placements = new Map<FileClass, Placement>();
     return {
       selfId: this.podId,
       versions: this.liveVersionRefs(),
-      targetsOf: (inode, n) => this.targetsOf(inode, n),
+      targetsOf: (inode, n) => this.targetsOf(inode, n, placements),
       holdersOf: (version) => this.meta.holdings.holdersOf(version),
       heldLocally: this.meta.holdings.versionsOf(this.podId),
       // Nobody gives up local writes before their targets hold them (a client lets go of
@@ -591,15 +599,15 @@ export class Pod {
     try {
       const manifestBytes = await this.chunks.get(version);
       const manifest = decodeManifest(manifestBytes);
-      await this.cache.admit(version, manifestBytes.length);
-      for (const { id, length } of manifest.chunks) await this.cache.admit(id, length);
+      await Promise.all([this.cache.admit(version, manifestBytes.length), ...manifest.chunks.map(({ id, length }) => this.cache.admit(id, length))]);
     } catch (error) {
       this.log.warn(`version ${version.slice(0, 12)} is replicated on full pods but could not be moved to the cache here (${(error as Error).message}); it will be fetched again when read`);
     }
   }
 
   private async leaveOutbox(versions: string[]): Promise<void> {
-    for (const version of versions) if (this.meta.outbox.has(version)) await this.meta.outbox.remove(version);
+    // Issued together: one group commit for a whole batch of uploads, not one fsync each.
+    await Promise.all(versions.filter((v) => this.meta.outbox.has(v)).map((v) => this.meta.outbox.remove(v)));
     this.wakeAckWaiters();
   }
 
@@ -678,12 +686,13 @@ export class Pod {
     const reachableFull = this.membership.all().filter((m) => m.role === "full" && m.state !== "left" && this.liveness.isReachable(m.podId));
     const counted = new Set(reachableFull.map((m) => m.podId));
     const files: FileReplicas[] = [];
+    const clients = new Set(this.membership.all().filter((m) => m.role === "client").map((m) => m.podId));
     let awaitingUpload = 0;
     for (const ref of this.liveVersionRefs()) {
       const holders = this.meta.holdings.holdersOf(ref.version);
       // Written on a client and on no full pod yet: queued there, not a failure of the
       // cluster (a laptop leaving with unsent work must not freeze everyone else).
-      if (this.onlyOnClients(holders)) awaitingUpload++;
+      if (holders.length > 0 && holders.every((p) => clients.has(p))) awaitingUpload++;
       else files.push({ target: ref.redundancy, liveReplicas: holders.filter((p) => counted.has(p)).length });
     }
     const room = reachableFull.filter((m) => m.state === "active").length;
@@ -698,11 +707,6 @@ export class Pod {
     if (state !== this.health.state) this.log.info(`cluster health: ${this.health.state} → ${state} (reaction: ${reaction})`);
     this.health = { state, reaction, counts };
     this.finishDrainIfDone();
-  }
-
-  /** Every known holder is a client pod (none is a full pod, live or not). */
-  private onlyOnClients(holders: readonly string[]): boolean {
-    return holders.length > 0 && holders.every((p) => this.membership.get(p)?.role === "client");
   }
 
   /** A draining pod that holds nothing live any more has handed everything over: it left. */
