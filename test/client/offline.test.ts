@@ -107,7 +107,9 @@ test("offline: a read of content not on the laptop fails with EIO within the tim
   assert.equal(a.pods.find((p) => p.name === "laptop")?.state, "offline");
 });
 
-test("offline: browsing works, pinned and kept files open, writes/edits/renames/deletes succeed and queue; online again everything converges", async () => {
+test("offline: browsing works, pinned and kept files open, writes/edits/renames/deletes succeed and queue; online again everything converges", async (t) => {
+  const began = performance.now();
+  const phase = (what: string) => t.diagnostic(`${what}: ${Math.round(performance.now() - began)} ms`);
   // (still offline from the previous test)
   assert.equal((await status(w.laptop)).client?.state, "offline");
   const names = (await readdir(w.laptopMount)).sort();
@@ -142,6 +144,7 @@ test("offline: browsing works, pinned and kept files open, writes/edits/renames/
   }
   await writeFile(at(w.aMount, "del/new.txt"), "added on a while the laptop deleted the directory\n");
 
+  phase("offline work done");
   const offline = await status(w.laptop);
   assert.equal(offline.client?.state, "offline");
   assert.ok(offline.client.queued.changes >= FILES, `changes are queued (${offline.client.queued.changes})`);
@@ -153,13 +156,16 @@ test("offline: browsing works, pinned and kept files open, writes/edits/renames/
   await w.ns.linkUp();
   const pods = [...w.full, w.laptop];
   const final = await converged(pods, 60_000);
+  phase("every pod shows the same tree");
   await fullyUploaded(w.laptop, w.full[0]!, 60_000);
+  phase("full redundancy");
   assert.deepEqual(await tree(w.laptop), final, "still the same tree after the upload");
 
   // Nothing written on either side is lost.
   for (const [path, hash] of written) {
     assert.equal(sha(await readFile(at(w.aMount, path))), hash, `${path} reached a full pod intact`);
   }
+  phase("content checked");
   assert.ok(final.includes("file /del/new.txt 50"), "a file added under a concurrently deleted directory brings it back");
   assert.ok(!final.some((l) => l.startsWith("file /del/x.txt")), "the laptop's delete of the old file stands");
   // overwrite: the newest edit (a's) is the file; the laptop's is kept and listed.
