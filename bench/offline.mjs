@@ -11,13 +11,14 @@
 //                        so the kernel's attribute cache does not answer for the pod)
 // Usage: node bench/offline.mjs [--smoke] [--changes 1000] [--content-mib 100] [--trace]
 // (--trace prints both sides' queues every 500 ms while converging, on stderr)
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { adminRequest } from "../dist/src/cli/admin-client.js";
 
 const args = process.argv.slice(2);
@@ -26,8 +27,8 @@ const flag = (name, dflt) => {
   const i = args.indexOf(name);
   return i >= 0 ? Number(args[i + 1]) : dflt;
 };
-const CHANGES = flag("--changes", smoke ? 50 : 1000);
-const CONTENT_MIB = flag("--content-mib", smoke ? 4 : 100);
+const CHANGES = flag("--changes", smoke ? 20 : 1000);
+const CONTENT_MIB = flag("--content-mib", smoke ? 1 : 100);
 const REDUNDANCY = 2;
 // The mix of the issue: mostly creates, then edits, renames and deletes.
 const CREATES = Math.round(CHANGES * 0.45);
@@ -44,6 +45,7 @@ const children = [];
 const logs = new Map();
 
 const cli = (...argv) => execFileSync(process.execPath, [CLI, ...argv], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+const cliAsync = (...argv) => promisify(execFile)(process.execPath, [CLI, ...argv]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what, probe, timeoutMs, intervalMs = 10) {
@@ -129,11 +131,18 @@ const results = {};
 try {
   cli("init", "--cluster", "bench", "--data", join(root, "a"), "--listen", "127.0.0.1:0", "--name", "a", "--redundancy", String(REDUNDANCY));
   const a = await startPod("a");
-  cli("join", await invite(a), "--data", join(root, "b"), "--listen", "127.0.0.1:0", "--name", "b");
-  const b = await startPod("b");
-  cli("join", await invite(a), "--client", "--data", join(root, "laptop"), "--name", "laptop");
   mkdirSync(mnt);
-  const laptop = await startPod("laptop", ["--mount", mnt]);
+  // b and the laptop join at once: a pod start is mostly waiting.
+  const [b, laptop] = await Promise.all([
+    (async () => {
+      await cliAsync("join", await invite(a), "--data", join(root, "b"), "--listen", "127.0.0.1:0", "--name", "b");
+      return startPod("b");
+    })(),
+    (async () => {
+      await cliAsync("join", await invite(a), "--client", "--data", join(root, "laptop"), "--name", "laptop");
+      return startPod("laptop", ["--mount", mnt]);
+    })(),
+  ]);
   await until("the laptop to mount and reach both full pods", async () => logs.get("laptop").includes("mounted at") && (await status(laptop)).client.reachable.length === 2, 30_000, 50);
 
   // Files the offline session edits, renames and deletes, written while online.
@@ -191,13 +200,14 @@ try {
   for (const [name, log] of logs) console.error(`--- pod ${name} (last lines) ---\n${log.split("\n").slice(-15).join("\n")}`);
   throw error;
 } finally {
-  for (const child of children) child.kill("SIGTERM");
-  await sleep(1000);
-  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  // Nothing here needs a clean stop: SIGKILL, then lift the laptop's mount by hand.
+  const exited = children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r))));
+  for (const child of children) child.kill("SIGKILL");
+  await Promise.all(exited);
   try {
     execFileSync("fusermount", ["-uz", mnt], { stdio: "ignore" });
   } catch {
-    // already unmounted by the pod's clean stop
+    // never mounted (the run failed before)
   }
   rmSync(root, { recursive: true, force: true });
 }

@@ -2,7 +2,7 @@
 // - namespace changes (creates, edits, renames, deletes) made since it last reached a full
 //   pod. Yjs sends them in the sync exchange as soon as a full pod is connected, so the
 //   count drops to zero on reconnect; while connected, changes go out as they happen.
-//   It counts local Yjs transactions on the namespace shards (about one per operation) and
+//   It counts local Yjs transactions on the namespace shards (one to three per file operation) and
 //   is saved with a short delay, so a restart while offline still shows it (after SIGKILL
 //   it may miss the last DEBOUNCE_MS of changes: it is a progress figure, not a ledger;
 //   the changes themselves are in the namespace log, durable before each was acknowledged).

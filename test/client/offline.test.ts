@@ -90,6 +90,19 @@ test("status on an online client: online, the full pods it reaches, an empty que
   assert.equal((await status(w.full[0]!)).client, undefined, "a full pod's status has no client section");
 });
 
+test("`wormhole offline`: reads of content not on the laptop fail at once, status says so, `wormhole online` reconnects", async () => {
+  await w.laptop.cli(["offline"]);
+  const s = await status(w.laptop);
+  assert.equal(s.client?.state, "offline");
+  assert.equal(s.client.workingOffline, true);
+  assert.match(await w.laptop.cli(["status"]), /network +offline \(working offline/);
+  const read = await timedRead("/cold/c.bin");
+  assert.equal(read.code, "EIO");
+  assert.ok(read.ms < 1_000, `working offline on purpose, nobody will answer: it failed after ${Math.round(read.ms)} ms`);
+  await w.laptop.cli(["online"]);
+  await waitFor("the laptop to reach all three full pods again", async () => (await status(w.laptop)).client!.reachable.length === 3, 15_000, 50);
+});
+
 test("offline: a read of content not on the laptop fails with EIO within the timeout, right after the link dies and later", async () => {
   await w.ns.linkDown();
   // The link just died: the laptop still believes it is connected (no close arrived).
