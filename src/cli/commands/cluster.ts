@@ -40,7 +40,8 @@ export function registerClusterCommands(program: Command): void {
       const { total, underReplicated, unavailable } = s.files;
       return [
         `cluster  ${s.cluster}`,
-        `health   ${s.health}${s.reaction && s.reaction !== "continue" ? ` (reaction: ${s.reaction})` : ""}`,
+        // An offline laptop sees no holder at all: its own view of health says nothing about the cluster.
+        s.client?.state === "offline" ? "health   not known while offline" : `health   ${s.health}${s.reaction && s.reaction !== "continue" ? ` (reaction: ${s.reaction})` : ""}`,
         `files    ${total} total, ${underReplicated} under-replicated, ${unavailable} unavailable`,
         ...(s.client ? clientLines(s.client) : []),
         "",
