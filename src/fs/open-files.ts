@@ -8,7 +8,8 @@ import type { FileService, Entry, StoredVersion } from "../pod/file-service.js";
 import type { VersionReader } from "../store/index.js";
 import { FsError } from "./errno.js";
 import type { SequentialFeed } from "./sequential-feed.js";
-import { StagedFile } from "./staged-file.js";
+import { DeferredBase } from "./deferred-base.js";
+import { type BaseContent, StagedFile } from "./staged-file.js";
 
 export class OpenFile {
   refs = 0;
@@ -119,12 +120,22 @@ export class OpenFiles {
 
   private startWriting(entry: Entry): Promise<OpenFile> {
     const pending = (async () => {
-      const base = entry.size > 0 ? await this.service.openContent(entry) : undefined;
+      const base = entry.size > 0 ? await this.openBase(entry) : undefined;
       return new OpenFile(entry.inode, entry.path, new StagedFile(this.stagingDir, base, entry.attr.mtimeMs));
     })();
     this.files.set(entry.inode, pending);
     pending.catch(() => this.files.delete(entry.inode));
     return pending;
+  }
+
+  /** The content being edited; deferred when it is out of reach now (see DeferredBase). */
+  private async openBase(entry: Entry): Promise<BaseContent> {
+    try {
+      return await this.service.openContent(entry);
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== "EIO") throw error;
+      return new DeferredBase(entry.size, () => this.service.openContent(entry));
+    }
   }
 
   private allocate(): number {

@@ -63,6 +63,16 @@ export class PeerConnection implements PeerInfo {
     this.alive = true;
   }
 
+  /**
+   * Bytes received on this link so far, counted by the TCP socket (so a large frame still
+   * arriving counts as progress before it is complete). A reader that must not hang on a
+   * link cut without a close watches it: no new bytes for a while means no answer coming.
+   */
+  get receivedBytes(): number {
+    // ws keeps its net.Socket as `_socket` (not typed): the only place bytes are counted below the message level.
+    return (this.socket as unknown as { _socket?: { bytesRead?: number } })._socket?.bytesRead ?? 0;
+  }
+
   get open(): boolean {
     return this.socket.readyState === WebSocket.OPEN;
   }

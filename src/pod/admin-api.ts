@@ -41,6 +41,8 @@ export interface FileCounts {
   total: number;
   underReplicated: number;
   unavailable: number;
+  /** Files written on a client pod that no full pod holds yet (queued there; not counted as unhealthy). */
+  awaitingUpload?: number;
 }
 
 export interface StatusResponse {
@@ -52,6 +54,34 @@ export interface StatusResponse {
   reaction?: string;
   /** Versions this pod is a target for and has not fetched yet (0 once caught up). */
   pendingFetches?: number;
+  /** Only on a client pod: its connection, its queue and its cache. */
+  client?: ClientStatus;
+}
+
+/** A client pod's side of `wormhole status` (see docs/clients.md). */
+export interface ClientStatus {
+  /** online: at least one full pod connected; offline: none (link down, or working offline). */
+  state: "online" | "offline";
+  /** True after `wormhole offline`, until `wormhole online`. */
+  workingOffline: boolean;
+  /** Full pods connected now. */
+  reachable: Array<{ id: string; name: string; address?: string }>;
+  queued: {
+    /** Namespace changes (creates, edits, renames, deletes) made since a full pod was last reached. */
+    changes: number;
+    /** File versions written here that do not have their full redundancy on full pods yet. */
+    uploads: number;
+    /** Their total size in bytes: what still has to be uploaded before they may be evicted. */
+    bytes: number;
+  };
+  cache: {
+    /** Bytes of evictable cached content. */
+    usedBytes: number;
+    /** cache.max_size. */
+    maxBytes: number;
+    /** Everything this pod stores: cache, pinned and kept content, queued uploads. */
+    storedBytes: number;
+  };
 }
 
 export interface PodsResponse {

@@ -4,7 +4,8 @@
 import { readFileSync } from "node:fs";
 import { type Conflict, copyOriginal } from "../crdt/index.js";
 import { createInvite, formatInviteUrl } from "../net/index.js";
-import type { AdminHandlers, ConflictDetail, ConflictSummary, PodInfo, PodState } from "./admin-api.js";
+import type { ClientQueue } from "./client-queue.js";
+import type { AdminHandlers, ClientStatus, ConflictDetail, ConflictSummary, PodInfo, PodState } from "./admin-api.js";
 import type { MemberRecord } from "./membership.js";
 import type { Pod } from "./pod.js";
 import { asText, unifiedDiff } from "./text-diff.js";
@@ -44,6 +45,7 @@ export function clusterRoutes(pod: Pod): ClusterRoutes {
         pods: pods(),
         reaction: health.reaction,
         pendingFetches: pod.replicator.lastPlan.pull.length,
+        ...(pod.clientQueue ? { client: clientStatus(pod, pod.clientQueue) } : {}),
       };
     },
     "GET /pods": async () => ({ pods: pods() }),
@@ -153,6 +155,17 @@ function describePod(pod: Pod, m: MemberRecord): PodInfo {
     capacityBytes: m.role === "client" ? 0 : m.capacityBytes || (presence?.capacityBytes ?? 0),
     ...(m.addresses[0] ? { address: m.addresses[0] } : {}),
     ...(self ? { self: true } : {}),
+  };
+}
+
+function clientStatus(pod: Pod, queue: ClientQueue): ClientStatus {
+  const reachable = pod.reachableFullPods().map((m) => ({ id: m.podId, name: m.name, ...(m.addresses[0] ? { address: m.addresses[0] } : {}) }));
+  return {
+    state: reachable.length > 0 ? "online" : "offline",
+    workingOffline: !pod.isOnline,
+    reachable,
+    queued: queue.snapshot(),
+    cache: { usedBytes: pod.cache.usedBytes, maxBytes: pod.cache.maxBytes, storedBytes: pod.chunks.usedBytes },
   };
 }
 

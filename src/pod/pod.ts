@@ -18,11 +18,13 @@ import {
 } from "../config/index.js";
 import { Namespace } from "../crdt/index.js";
 import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Mesh, parseIdentity, parseInviteUrl, Rpc } from "../net/index.js";
-import { ChunkCache, ChunkNotFoundError, ChunkStore, collectLiveChunks, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
+import { ChunkCache, ChunkNotFoundError, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
 import { admit } from "./admission.js";
+import { ClientQueue } from "./client-queue.js";
+import { pullBounded } from "./client-reads.js";
 import { FileService } from "./file-service.js";
 import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
-import { assessHealth, type HealthState, type Reaction, reactionFor } from "./health.js";
+import { assessHealth, type FileReplicas, type HealthState, type Reaction, reactionFor } from "./health.js";
 import { HoldingsExchange } from "./holdings-exchange.js";
 import { LiveVersions } from "./live-versions.js";
 import { Liveness } from "./liveness.js";
@@ -45,6 +47,8 @@ export const CLUSTER_CONFIG_KEY = "config";
 const REPLAN_INTERVAL_MS = 1_000;
 /** How often unreferenced chunks are collected. */
 const GC_INTERVAL_MS = 30_000;
+/** Redial delays of a client pod (full pods use the net layer's default, up to 10 s). */
+const CLIENT_BACKOFF = { initialMs: 100, maxMs: 2_000 };
 /** Local state key of the pinned paths. */
 const PINS_KEY = "pins";
 /** A file modified this recently is placed by the pods' `new` affinity, older ones by `cold`. */
@@ -55,7 +59,7 @@ const WRITE_ACK_TIMEOUT_MS = 120_000;
 export interface HealthReport {
   state: HealthState;
   reaction: Reaction;
-  counts: { total: number; underReplicated: number; unavailable: number };
+  counts: { total: number; underReplicated: number; unavailable: number; awaitingUpload: number };
 }
 
 export class Pod {
@@ -76,6 +80,8 @@ export class Pod {
   readonly holdings: HoldingsExchange;
   readonly replicator: Replicator;
   private readonly liveVersions: LiveVersions;
+  /** A client pod's work not yet handed to full pods (for status); undefined on a full pod. */
+  clientQueue: ClientQueue | undefined;
   /** Local-first file operations: the mount and the CLI's put/get/ls/rm go through here. */
   readonly files: FileService;
   private readonly docSync: DocSync;
@@ -83,10 +89,12 @@ export class Pod {
   private rules: (path: string) => EffectiveRule;
   private pendingInvite: PendingInvite | undefined;
   private readonly placementCache = new Map<string, Placement>();
-  private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0 } };
+  private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0, awaitingUpload: 0 } };
   private timers: NodeJS.Timeout[] = [];
   private ackWaiters = new Set<() => void>();
   private stopped = false;
+  /** When this pod last had a connection (its start counts as one: it is about to connect). */
+  private lastContactMs = Date.now();
   /** Working offline on purpose (`wormhole offline`): no connections, writes queue locally. */
   private offline = false;
 
@@ -126,6 +134,9 @@ export class Pod {
       identity: this.identity,
       cluster: this.clusterName,
       role: this.podConfig.pod.role,
+      // A laptop back on the network should find its pods within seconds, and it dials only
+      // the few full pods: a short redial ceiling costs nothing.
+      ...(this.podConfig.pod.role === "client" ? { backoff: CLIENT_BACKOFF } : {}),
       ...(this.podConfig.pod.listen && this.podConfig.pod.role === "full" ? { listen: formatAddress(this.podConfig.pod.listen) } : {}),
       log: (level, message) => this.log[level](message),
       authorize: (request) =>
@@ -220,6 +231,10 @@ export class Pod {
     for (const [name, doc] of pod.namespace.docs) await meta.attachDoc(name, doc);
     const pins = await meta.local.get<unknown>(PINS_KEY);
     if (Array.isArray(pins)) pod.pins = new Set(pins.filter((p): p is string => typeof p === "string"));
+    if (podConfig.pod.role === "client") {
+      const shards = [...pod.namespace.docs].filter(([name]) => name.startsWith("ns/")).map(([, doc]) => doc);
+      pod.clientQueue = await ClientQueue.open(meta, shards, log);
+    }
     return pod;
   }
 
@@ -257,13 +272,17 @@ export class Pod {
     this.namespace.onChange(() => this.replicator.trigger());
     this.mesh.onPeerUp((peer) => {
       this.liveness.up(peer.podId);
+      this.clientQueue?.setConnectedToFull(this.mesh.connections().some((c) => c.role === "full"));
       void this.holdings.sendSnapshot(peer.podId);
       this.changed();
     });
     this.mesh.onPeerDown((peer) => {
       this.liveness.down(peer.podId);
+      if (this.mesh.connections().length === 0) this.lastContactMs = Date.now();
+      this.clientQueue?.setConnectedToFull(this.mesh.connections().some((c) => c.role === "full"));
       this.changed();
     });
+    this.lastContactMs = Date.now();
     await this.mesh.start();
     this.announceSelf();
     this.updateDialTargets();
@@ -289,6 +308,7 @@ export class Pod {
     this.docSync.close();
     await this.mesh.stop();
     await this.cache.close();
+    await this.clientQueue?.close();
     await this.meta.flush().catch((error: Error) => this.log.error(`metadata flush at stop failed: ${error.message}`));
     await this.meta.close();
   }
@@ -400,6 +420,15 @@ export class Pod {
 
   get isOnline(): boolean {
     return !this.offline;
+  }
+
+  /** Full pods this pod has a live connection to now. */
+  reachableFullPods(): MemberRecord[] {
+    return this.mesh
+      .connections()
+      .filter((c) => c.role === "full")
+      .map((c) => this.membership.get(c.podId))
+      .filter((m): m is MemberRecord => m !== undefined);
   }
 
   private updateDialTargets(): void {
@@ -514,16 +543,15 @@ export class Pod {
   /** A look at namespace, placement and holdings; the live versions only for a full sweep. */
   private planInput(full: boolean): PlanInput {
     const self = this.membership.get(this.podId);
-    const isFull = this.podConfig.pod.role === "full";
     return {
       selfId: this.podId,
       versions: full ? this.liveVersionRefs() : [],
       targetsOf: this.targetFinder(),
       holdersOf: (version) => this.meta.holdings.holdersOf(version),
       heldLocally: this.meta.holdings.versionsOf(this.podId),
-      // A client never gives up its local writes before they are replicated, and a pod
-      // that has not joined yet keeps everything.
-      isProtected: (version) => this.meta.outbox.has(version) || this.cache.isPinned(version) || !isFull || self === undefined,
+      // Nobody gives up local writes before their targets hold them (a client lets go of
+      // an upload only then, into its cache), and a pod that has not joined yet keeps everything.
+      isProtected: (version) => this.meta.outbox.has(version) || this.cache.isPinned(version) || self === undefined,
       isReachable: (podId) => this.liveness.isReachable(podId),
     };
   }
@@ -553,13 +581,30 @@ export class Pod {
   }
 
   private async releaseVersions(versions: string[]): Promise<void> {
+    if (this.podConfig.pod.role === "client") await Promise.all(versions.map((version) => this.keepAsCache(version)));
     await this.holdings.announce([], versions);
     this.gcSoon();
   }
 
+  /**
+   * A client's upload that full pods now hold: it stays on the laptop as ordinary cache
+   * (read again without the network, evicted by LRU within cache.max_size) rather than
+   * being deleted at once.
+   */
+  private async keepAsCache(version: string): Promise<void> {
+    try {
+      const manifestBytes = await this.chunks.get(version);
+      const manifest = decodeManifest(manifestBytes);
+      await Promise.all([this.cache.admit(version, manifestBytes.length), ...manifest.chunks.map(({ id, length }) => this.cache.admit(id, length))]);
+    } catch (error) {
+      this.log.warn(`version ${version.slice(0, 12)} is replicated on full pods but could not be moved to the cache here (${(error as Error).message}); it will be fetched again when read`);
+    }
+  }
+
   private async leaveOutbox(isFullyReplicated: (version: string) => boolean): Promise<void> {
     const done = this.meta.outbox.list().filter((entry) => isFullyReplicated(entry.version));
-    for (const { version } of done) await this.meta.outbox.remove(version);
+    // Issued together: one group commit for a whole batch of uploads, not one fsync each.
+    await Promise.all(done.map(({ version }) => this.meta.outbox.remove(version)));
     if (done.length > 0) this.wakeAckWaiters();
   }
 
@@ -582,20 +627,35 @@ export class Pod {
    * replica later.
    */
   async fetchChunk(id: string, version?: string): Promise<Buffer> {
-    const peers = this.mesh.connections().map((c) => c.podId);
+    const pull = (peers: string[]) => this.pullHoldersFirst(id, version, peers);
+    const data = this.podConfig.pod.role === "client" ? await this.pullForClient(id, pull) : await pull(this.mesh.connections().map((c) => c.podId));
+    void this.cache.admit(id, data.length).catch((error: Error) => this.log.warn(`cache index: ${error.message}`));
+    return data;
+  }
+
+  /** The version's announced holders among `peers` first; the other peers only if none of them has it. */
+  private async pullHoldersFirst(id: string, version: string | undefined, peers: string[]): Promise<Buffer> {
     if (peers.length === 0) throw new Error("no other pod is reachable");
-    // The version's announced holders first; the other peers only if none of them has it.
-    const holders = version ? this.holdersFor(version) : peers;
-    let data: Buffer;
+    const holders = version ? this.holdersFor(version).filter((p) => peers.includes(p)) : [];
+    if (holders.length === 0) return this.chunkPull.pull(id, peers);
     try {
-      data = await this.chunkPull.pull(id, holders);
+      return await this.chunkPull.pull(id, holders);
     } catch (error) {
       const others = peers.filter((p) => !holders.includes(p));
       if (others.length === 0) throw error;
-      data = await this.chunkPull.pull(id, others);
+      return this.chunkPull.pull(id, others);
     }
-    void this.cache.admit(id, data.length).catch((error: Error) => this.log.warn(`cache index: ${error.message}`));
-    return data;
+  }
+
+  /** A client may be cut off without notice: its reads are bounded by offline_read_timeout. */
+  private pullForClient(id: string, pull: (peers: string[]) => Promise<Buffer>): Promise<Buffer> {
+    return pullBounded(id, {
+      timeoutMs: this.podConfig.client.offlineReadTimeoutMs,
+      offline: () => this.offline,
+      lastContactMs: () => (this.mesh.connections().length > 0 ? Date.now() : this.lastContactMs),
+      connectedPeers: () => this.mesh.connections(),
+      pull,
+    });
   }
 
   /**
@@ -638,12 +698,20 @@ export class Pod {
   refreshHealth(): void {
     const reachableFull = this.membership.all().filter((m) => m.role === "full" && m.state !== "left" && this.liveness.isReachable(m.podId));
     const counted = new Set(reachableFull.map((m) => m.podId));
-    const files = this.liveVersionRefs().map((ref) => ({
-      target: ref.redundancy,
-      liveReplicas: this.meta.holdings.holdersOf(ref.version).filter((p) => counted.has(p)).length,
-    }));
+    const files: FileReplicas[] = [];
+    const clients = new Set(this.membership.all().filter((m) => m.role === "client").map((m) => m.podId));
+    let awaitingUpload = 0;
+    for (const ref of this.liveVersionRefs()) {
+      const holders = this.meta.holdings.holdersOf(ref.version);
+      // Written on a client and on no full pod yet: queued there, not a failure of the
+      // cluster (a laptop leaving with unsent work must not freeze everyone else).
+      if (holders.length > 0 && holders.every((p) => clients.has(p))) awaitingUpload++;
+      else files.push({ target: ref.redundancy, liveReplicas: holders.filter((p) => counted.has(p)).length });
+    }
     const room = reachableFull.filter((m) => m.state === "active").length;
-    const { state, counts } = assessHealth(files, room);
+    const assessed = assessHealth(files, room);
+    const state = assessed.state;
+    const counts = { ...assessed.counts, total: assessed.counts.total + awaitingUpload, awaitingUpload };
     const reaction = reactionFor(state, {
       degraded: this.clusterConfig.failure.degraded,
       at_risk: this.clusterConfig.failure.atRisk,

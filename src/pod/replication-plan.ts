@@ -57,11 +57,18 @@ export class PlanState {
 
   /** Re-plans every live version (namespace, membership, liveness or rules changed). */
   sweep(input: PlanInput): void {
+    // The same content under several inodes is one replica set, placed by its smallest inode
+    // id: every pod must pick the same targets, whatever order its namespace lists them in
+    // (otherwise a writer waits forever for targets the others never chose).
     const refs = new Map<string, LiveVersionRef>();
     for (const ref of input.versions) {
       const known = refs.get(ref.version);
       if (!known) refs.set(ref.version, ref);
-      else if (ref.keepHere && !known.keepHere) refs.set(ref.version, { ...known, keepHere: true });
+      else {
+        const placedBy = ref.inode < known.inode ? ref : known;
+        const keepHere = known.keepHere === true || ref.keepHere === true;
+        refs.set(ref.version, placedBy.keepHere === keepHere ? placedBy : { ...placedBy, keepHere });
+      }
     }
     this.refs = refs;
     this.pull.clear();

@@ -65,10 +65,13 @@ export class PodProcess {
   constructor(
     readonly name: string,
     readonly data: string,
+    /** Runs the pod through this command (e.g. `nsenter --net=...`); empty: directly. */
+    readonly launcher: string[] = [],
   ) {}
 
   async start(extraArgs: string[] = []): Promise<void> {
-    const child = spawn(process.execPath, [CLI, "start", "--data", this.data, ...extraArgs], {
+    const argv = [...this.launcher, process.execPath, CLI, "start", "--data", this.data, ...extraArgs];
+    const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
@@ -103,17 +106,23 @@ export class PodProcess {
 export class Cluster {
   readonly root = mkdtempSync(join(tmpdir(), "wormhole-cluster-"));
   readonly pods: PodProcess[] = [];
+  /** Full pods listen on this host, port 0 (127.0.0.1 unless a test network needs another). */
+  private readonly listenHost: string;
+
+  constructor(options: { listenHost?: string } = {}) {
+    this.listenHost = options.listenHost ?? "127.0.0.1";
+  }
 
   dataDir(name: string): string {
     return join(this.root, name);
   }
 
   /** Creates the first pod of a new cluster and starts it. */
-  async seed(name: string, initArgs: string[] = []): Promise<PodProcess> {
+  async seed(name: string, initArgs: string[] = [], startArgs: string[] = []): Promise<PodProcess> {
     const pod = new PodProcess(name, this.dataDir(name));
-    await wormholeOk(["init", "--cluster", "test", "--data", pod.data, "--listen", "127.0.0.1:0", "--name", name, ...initArgs]);
+    await wormholeOk(["init", "--cluster", "test", "--data", pod.data, "--listen", `${this.listenHost}:0`, "--name", name, ...initArgs]);
     this.pods.push(pod);
-    await pod.start();
+    await pod.start(startArgs);
     return pod;
   }
 
@@ -121,7 +130,7 @@ export class Cluster {
   async join(name: string, via: PodProcess, joinArgs: string[] = []): Promise<PodProcess> {
     const invite = (await via.cli(["invite", "--expires", "10m"])).trim();
     const pod = new PodProcess(name, this.dataDir(name));
-    await wormholeOk(["join", invite, "--data", pod.data, "--listen", "127.0.0.1:0", "--name", name, ...joinArgs]);
+    await wormholeOk(["join", invite, "--data", pod.data, "--listen", `${this.listenHost}:0`, "--name", name, ...joinArgs]);
     this.pods.push(pod);
     await pod.start();
     return pod;

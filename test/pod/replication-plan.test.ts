@@ -43,6 +43,15 @@ test("the same content under two inodes is planned once", () => {
   assert.deepEqual(plan.pull, ["v"]);
 });
 
+test("content under two inodes is placed by the smallest inode, whatever order a pod lists them in", () => {
+  const targetsOf = ({ inode }: { inode: string }) => (inode === "1" ? ["a"] : ["other"]);
+  const refs = [{ inode: "2", version: "v", redundancy: 1 }, { inode: "1", version: "v", redundancy: 1 }];
+  for (const versions of [refs, [...refs].reverse()]) {
+    const plan = planReplication(input({}, {}, { versions, targetsOf }));
+    assert.deepEqual(plan.pull, ["v"], "every pod agrees that inode 1 places it, here");
+  }
+});
+
 test("a missing pod stays placeable for the grace period, measured from when it went down", () => {
   let now = 1_000;
   const liveness = new Liveness("self", 500, () => now);

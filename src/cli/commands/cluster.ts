@@ -1,6 +1,6 @@
 // Cluster-wide commands: status, pods, drain, remove, invite.
 import type { Command } from "commander";
-import type { PodChangeResponse, PodInfo } from "../../pod/admin-api.js";
+import type { ClientStatus, PodChangeResponse, PodInfo } from "../../pod/admin-api.js";
 import { callAdmin } from "../admin-client.js";
 import { dataDirOf, printReply, usageParser, withCommonOptions } from "../context.js";
 import { formatBytes, formatTable, formatTime, parseDuration } from "../format.js";
@@ -19,6 +19,18 @@ function podRows(pods: readonly PodInfo[], extra: (pod: PodInfo) => string[] = (
   return pods.map((pod) => [shortId(pod.id), pod.self ? `${pod.name} (this pod)` : pod.name, pod.role, pod.state, formatBytes(pod.usedBytes), capacity(pod), ...extra(pod)]);
 }
 
+/** A client pod's connection, queue and cache, under the cluster lines of `status`. */
+export function clientLines(c: ClientStatus): string[] {
+  const via = c.reachable.map((p) => p.name).join(", ");
+  const network = c.state === "online" ? `online via ${via}` : c.workingOffline ? "offline (working offline: `wormhole online` reconnects)" : "offline (no full pod reachable; retrying)";
+  const { changes, uploads, bytes } = c.queued;
+  return [
+    `network  ${network}`,
+    `queued   ${changes} change(s), ${uploads} file version(s) to upload (${formatBytes(bytes)})`,
+    `cache    ${formatBytes(c.cache.usedBytes)} of ${formatBytes(c.cache.maxBytes)} (${formatBytes(c.cache.storedBytes)} stored in all)`,
+  ];
+}
+
 const POD_HEADER = ["ID", "NAME", "ROLE", "STATE", "USED", "CAPACITY"];
 
 export function registerClusterCommands(program: Command): void {
@@ -28,8 +40,10 @@ export function registerClusterCommands(program: Command): void {
       const { total, underReplicated, unavailable } = s.files;
       return [
         `cluster  ${s.cluster}`,
-        `health   ${s.health}${s.reaction && s.reaction !== "continue" ? ` (reaction: ${s.reaction})` : ""}`,
+        // An offline laptop sees no holder at all: its own view of health says nothing about the cluster.
+        s.client?.state === "offline" ? "health   not known while offline" : `health   ${s.health}${s.reaction && s.reaction !== "continue" ? ` (reaction: ${s.reaction})` : ""}`,
         `files    ${total} total, ${underReplicated} under-replicated, ${unavailable} unavailable`,
+        ...(s.client ? clientLines(s.client) : []),
         "",
         formatTable(POD_HEADER, podRows(s.pods), [4, 5]),
       ].join("\n");
