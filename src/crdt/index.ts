@@ -2,7 +2,7 @@
 export { Hlc, compareStamps, encodeStamp, decodeStamp, stampTimeMs, type Stamp } from "./hlc.js";
 export { Namespace, type NamespaceOptions, type Content, type ResolveChoice } from "./namespace.js";
 export { Registry, REGISTRY_DOC, type RegistryValue } from "./registry.js";
-export { View } from "./view.js";
+export { View, type LiveVersion } from "./view.js";
 export { copyName, copyOriginal } from "./names.js";
 export {
   NamespaceError,

@@ -22,7 +22,7 @@ import {
   type PodId,
   type VersionId,
 } from "./types.js";
-import { View, type Located } from "./view.js";
+import { type LiveVersion, type Located, View } from "./view.js";
 
 export interface NamespaceOptions {
   podId: PodId;
@@ -192,8 +192,18 @@ export class Namespace {
     return this.view.conflicts();
   }
 
-  liveVersions(): Iterable<{ inode: InodeId; version: VersionId; size: number }> {
+  liveVersions(): Iterable<LiveVersion> {
     return this.view.liveVersions();
+  }
+
+  /** Whether an inode is a directory, also once deleted. */
+  isDirectory(inode: InodeId): boolean {
+    return this.view.isDirectory(inode);
+  }
+
+  /** The content versions one inode keeps alive (none for a deleted file or a directory). */
+  liveVersionsOf(inode: InodeId): LiveVersion[] {
+    return this.view.liveVersionsOf(inode);
   }
 
   /** The view as a from-scratch build over the same documents would give it (tests, audits). */

@@ -41,6 +41,13 @@ interface InodeRec extends InodeState {
  */
 type Handle = InodeRec | number;
 
+/** A content version some live file uses (see View.liveVersions). */
+export interface LiveVersion {
+  inode: InodeId;
+  version: VersionId;
+  size: number;
+}
+
 /** The present children of one directory inode, by name. */
 interface DirIndex {
   count: number;
@@ -584,16 +591,30 @@ export class View {
     return out.sort((a, b) => compareText(a.path, b.path) || compareText(a.kind, b.kind) || compareText(a.sides[0]?.inode ?? "", b.sides[0]?.inode ?? ""));
   }
 
-  *liveVersions(): Iterable<{ inode: InodeId; version: VersionId; size: number }> {
-    for (const rec of this.recs.values()) {
-      if (typeof rec === "number") {
-        const v = this.files.version(rec);
-        if (v !== null) yield { inode: this.files.id(rec), version: v, size: this.files.size(rec) };
-        continue;
-      }
-      if (rec.kind !== "f" || !rec.alive) continue;
-      for (const h of rec.heads) if (h.v !== null) yield { inode: rec.id, version: h.v, size: h.sz };
+  *liveVersions(): Iterable<LiveVersion> {
+    for (const rec of this.recs.values()) yield* this.liveVersionsOfRec(rec);
+  }
+
+  /** Whether inode `id` is a directory, also once deleted (its tombstone remembers). */
+  isDirectory(id: InodeId): boolean {
+    const h = this.recs.get(id);
+    return h !== undefined && typeof h !== "number" && h.kind === "d";
+  }
+
+  /** The content versions inode `id` keeps alive: its current one, and every conflicting head. */
+  liveVersionsOf(id: InodeId): LiveVersion[] {
+    const rec = this.recs.get(id);
+    return rec === undefined ? [] : [...this.liveVersionsOfRec(rec)];
+  }
+
+  private *liveVersionsOfRec(rec: Handle): Iterable<LiveVersion> {
+    if (typeof rec === "number") {
+      const v = this.files.version(rec);
+      if (v !== null) yield { inode: this.files.id(rec), version: v, size: this.files.size(rec) };
+      return;
     }
+    if (rec.kind !== "f" || !rec.alive) return;
+    for (const h of rec.heads) if (h.v !== null) yield { inode: rec.id, version: h.v, size: h.sz };
   }
 
   /** Number of inodes known (including deleted ones kept as tombstones). */

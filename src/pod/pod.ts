@@ -173,7 +173,7 @@ export class Pod {
         snapshot: (full) => this.planInput(full),
         fetch: (versions) => this.fetchVersions(versions),
         release: (versions) => this.releaseVersions(versions),
-        replicated: (isFullyReplicated) => this.leaveOutbox(isFullyReplicated),
+        replicated: (versions) => this.leaveOutbox(versions),
       },
       this.log,
     );
@@ -269,7 +269,11 @@ export class Pod {
       this.finishJoinIfMember();
       this.changed();
     });
-    this.namespace.onChange(() => this.replicator.trigger());
+    this.namespace.onChange((inodes) => {
+      const versions = this.liveVersions.update(inodes);
+      if (versions) this.replicator.touch(versions);
+      else this.replicator.trigger();
+    });
     this.mesh.onPeerUp((peer) => {
       this.liveness.up(peer.podId);
       this.clientQueue?.setConnectedToFull(this.mesh.connections().some((c) => c.role === "full"));
@@ -505,7 +509,17 @@ export class Pod {
   liveVersionRefs(): readonly LiveVersionRef[] {
     const refs = this.liveVersions.refs();
     if (this.health.reaction !== "lower-redundancy") return refs;
-    return refs.map((ref) => ({ ...ref, redundancy: this.effectiveRedundancy(ref.redundancy) }));
+    return refs.map((ref) => this.withEffectiveRedundancy(ref));
+  }
+
+  /** One live version, as liveVersionRefs gives it. */
+  private liveVersionRef(version: string): LiveVersionRef | undefined {
+    const ref = this.liveVersions.refOf(version);
+    return ref && this.health.reaction === "lower-redundancy" ? this.withEffectiveRedundancy(ref) : ref;
+  }
+
+  private withEffectiveRedundancy(ref: LiveVersionRef): LiveVersionRef {
+    return { ...ref, redundancy: this.effectiveRedundancy(ref.redundancy) };
   }
 
   // ---- pinned and keep-local paths -----------------------------------------------------------
@@ -546,6 +560,7 @@ export class Pod {
     return {
       selfId: this.podId,
       versions: full ? this.liveVersionRefs() : [],
+      refOf: (version) => this.liveVersionRef(version),
       targetsOf: this.targetFinder(),
       holdersOf: (version) => this.meta.holdings.holdersOf(version),
       heldLocally: this.meta.holdings.versionsOf(this.podId),
@@ -601,10 +616,10 @@ export class Pod {
     }
   }
 
-  private async leaveOutbox(isFullyReplicated: (version: string) => boolean): Promise<void> {
-    const done = this.meta.outbox.list().filter((entry) => isFullyReplicated(entry.version));
+  private async leaveOutbox(versions: string[]): Promise<void> {
+    const done = versions.filter((version) => this.meta.outbox.has(version));
     // Issued together: one group commit for a whole batch of uploads, not one fsync each.
-    await Promise.all(done.map(({ version }) => this.meta.outbox.remove(version)));
+    await Promise.all(done.map((version) => this.meta.outbox.remove(version)));
     if (done.length > 0) this.wakeAckWaiters();
   }
 
@@ -672,7 +687,7 @@ export class Pod {
 
   /** With `write_ack = "redundancy"`, a write is acknowledged once its targets hold it. */
   async afterLocalWrite(version: string): Promise<void> {
-    this.replicator.trigger();
+    this.replicator.touch([version]);
     if (this.clusterConfig.cluster.writeAck !== "redundancy" || version === EMPTY_VERSION) return;
     await this.waitFor(() => !this.meta.outbox.has(version), WRITE_ACK_TIMEOUT_MS, () => {
       const holders = this.meta.holdings.holdersOf(version).length;

@@ -22,6 +22,8 @@ export interface PlanInput {
   selfId: string;
   /** Every live version; read by a full sweep only. */
   versions: Iterable<LiveVersionRef>;
+  /** One live version (merged over the files using it, see mergeRefs); read by updates. */
+  refOf: (version: string) => LiveVersionRef | undefined;
   /** Target pods for a file (already restricted to placeable full pods). */
   targetsOf: (ref: LiveVersionRef) => readonly string[];
   holdersOf: (version: string) => readonly string[];
@@ -41,6 +43,18 @@ export interface ReplicationPlan {
   fullyReplicated: string[];
 }
 
+/**
+ * The same content under several inodes is one replica set, placed by its smallest inode
+ * id: every pod must pick the same targets, whatever order its namespace lists them in
+ * (otherwise a writer waits forever for targets the others never chose). It is kept here
+ * if any of the inodes asks for that.
+ */
+export function mergeRefs(a: LiveVersionRef, b: LiveVersionRef): LiveVersionRef {
+  const placedBy = b.inode < a.inode ? b : a;
+  const keepHere = a.keepHere === true || b.keepHere === true;
+  return placedBy.keepHere === keepHere ? placedBy : { ...placedBy, keepHere };
+}
+
 export function planReplication(input: PlanInput): ReplicationPlan {
   const state = new PlanState();
   state.sweep(input);
@@ -54,21 +68,15 @@ export class PlanState {
   private readonly pull = new Set<string>();
   private readonly drop = new Set<string>();
   private readonly fullyReplicated = new Set<string>();
+  /** Fully replicated since the last takeNewlyReplicated (so the outbox is not rescanned). */
+  private newlyReplicated = new Set<string>();
 
   /** Re-plans every live version (namespace, membership, liveness or rules changed). */
   sweep(input: PlanInput): void {
-    // The same content under several inodes is one replica set, placed by its smallest inode
-    // id: every pod must pick the same targets, whatever order its namespace lists them in
-    // (otherwise a writer waits forever for targets the others never chose).
     const refs = new Map<string, LiveVersionRef>();
     for (const ref of input.versions) {
       const known = refs.get(ref.version);
-      if (!known) refs.set(ref.version, ref);
-      else {
-        const placedBy = ref.inode < known.inode ? ref : known;
-        const keepHere = known.keepHere === true || ref.keepHere === true;
-        refs.set(ref.version, placedBy.keepHere === keepHere ? placedBy : { ...placedBy, keepHere });
-      }
+      refs.set(ref.version, known ? mergeRefs(known, ref) : ref);
     }
     this.refs = refs;
     this.pull.clear();
@@ -78,17 +86,19 @@ export class PlanState {
   }
 
   /**
-   * Re-plans only `versions` (their holders changed), with the namespace and placement of
-   * the last sweep. Versions no live file uses are ignored.
+   * Re-plans only `versions` (their holders or the files using them changed), with the
+   * placement of this look; a version no live file uses any more leaves the plan.
    */
   update(input: PlanInput, versions: Iterable<string>): void {
     for (const version of versions) {
-      const ref = this.refs.get(version);
-      if (!ref) continue;
       this.pull.delete(version);
       this.drop.delete(version);
       this.fullyReplicated.delete(version);
-      this.decide(input, ref);
+      const ref = input.refOf(version);
+      if (ref) {
+        this.refs.set(version, ref);
+        this.decide(input, ref);
+      } else this.refs.delete(version);
     }
   }
 
@@ -113,8 +123,11 @@ export class PlanState {
     return [...this.drop];
   }
 
-  isFullyReplicated(version: string): boolean {
-    return this.fullyReplicated.has(version);
+  /** Versions found fully replicated since the last call (every one again after a sweep). */
+  takeNewlyReplicated(): string[] {
+    const taken = [...this.newlyReplicated];
+    this.newlyReplicated = new Set();
+    return taken;
   }
 
   private decide(input: PlanInput, ref: LiveVersionRef): void {
@@ -126,7 +139,10 @@ export class PlanState {
     const heldHere = input.heldLocally.has(version);
     const targetsConfirmed = targets.length > 0 && targets.every((t) => holders.includes(t) && input.isReachable(t));
     if ((isTarget || keepHere) && !heldHere) this.pull.add(version);
-    if (targetsConfirmed) this.fullyReplicated.add(version);
+    if (targetsConfirmed) {
+      this.fullyReplicated.add(version);
+      this.newlyReplicated.add(version);
+    }
     if (heldHere && !isTarget && !keepHere && targetsConfirmed && !input.isProtected(version)) this.drop.add(version);
   }
 }

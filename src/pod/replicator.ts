@@ -20,8 +20,8 @@ export interface ReplicatorPorts {
   fetch(versions: string[]): Promise<Map<string, Error>>;
   /** Releases this pod's replicas of these versions (the chunks go at the next GC). */
   release(versions: string[]): Promise<void>;
-  /** Lets local writes whose targets all hold them leave the outbox. */
-  replicated(isFullyReplicated: (version: string) => boolean): Promise<void>;
+  /** These versions' targets all hold them now: local writes of them may leave the outbox. */
+  replicated(versions: string[]): Promise<void>;
 }
 
 export interface ReplicatorOptions {
@@ -142,7 +142,8 @@ export class Replicator {
       await this.ports.release(drop);
       this.state.update(this.ports.snapshot(false), drop);
     }
-    await this.ports.replicated((version) => this.state.isFullyReplicated(version));
+    const replicated = this.state.takeNewlyReplicated();
+    if (replicated.length > 0) await this.ports.replicated(replicated);
     const workers = Array.from({ length: this.options.parallelBatches }, () => this.fetchWorker());
     await Promise.all(workers);
   }

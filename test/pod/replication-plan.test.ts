@@ -3,12 +3,15 @@ import { test } from "node:test";
 import fc from "fast-check";
 import { Liveness } from "../../src/pod/liveness.js";
 import { type LiveVersionRef, type PlanInput, PlanState, planReplication } from "../../src/pod/replication-plan.js";
+import { refOfList } from "../helpers/plan-refs.js";
 
 /** holders: version -> pods holding it; targets: inode -> target pods; this pod is "a". */
 function input(holders: Record<string, string[]>, targets: Record<string, string[]>, over: Partial<PlanInput> = {}): PlanInput {
+  const versions = [...(over.versions ?? Object.keys(targets).map((inode) => ({ inode, version: `v-${inode}`, redundancy: 2 })))];
   return {
     selfId: "a",
-    versions: Object.keys(targets).map((inode) => ({ inode, version: `v-${inode}`, redundancy: 2 })),
+    versions,
+    refOf: refOfList(versions),
     targetsOf: (ref) => targets[ref.inode] ?? [],
     holdersOf: (v) => holders[v] ?? [],
     heldLocally: new Set(Object.keys(holders).filter((v) => holders[v]!.includes("a"))),
@@ -75,19 +78,23 @@ test("a version kept here (pinned, keep rule) is pulled and never dropped, targe
   assert.deepEqual(planReplication(input({ "v-1": ["a", "b", "c"] }, { "1": ["b", "c"] }, { versions })).drop, []);
 });
 
-test("re-planning only the versions whose holders changed gives the plan a full sweep gives", () => {
+test("re-planning only the versions whose holders or files changed gives the plan a full sweep gives", () => {
   const pods = ["a", "b", "c", "d"];
   const files = 12;
-  // Each file has fixed targets; a step adds or removes one pod's copy of one version.
-  const versions: LiveVersionRef[] = Array.from({ length: files }, (_, i) => ({ inode: String(i), version: `v-${i % 10}`, redundancy: 2, keepHere: i === 3 }));
   const targets = (ref: LiveVersionRef) => [pods[Number(ref.inode) % 4]!, pods[(Number(ref.inode) + 1) % 4]!];
-  const step = fc.record({ pod: fc.constantFrom(...pods), version: fc.integer({ min: 0, max: 11 }), add: fc.boolean() });
+  // A step adds or removes one pod's copy of one version, or points one file at another
+  // version (a write), or deletes it (version -1).
+  const holdersStep = fc.record({ kind: fc.constant("holders" as const), pod: fc.constantFrom(...pods), version: fc.integer({ min: 0, max: 11 }), add: fc.boolean() });
+  const fileStep = fc.record({ kind: fc.constant("file" as const), inode: fc.integer({ min: 0, max: files - 1 }), version: fc.integer({ min: -1, max: 11 }) });
   fc.assert(
-    fc.property(fc.array(step, { maxLength: 60 }), fc.integer({ min: 0, max: 5 }), (steps, outboxed) => {
+    fc.property(fc.array(fc.oneof(holdersStep, fileStep), { maxLength: 60 }), fc.integer({ min: 0, max: 5 }), (steps, outboxed) => {
+      // Each file has fixed targets; v-10 and v-11 start as no live file's version.
+      let versions: LiveVersionRef[] = Array.from({ length: files }, (_, i) => ({ inode: String(i), version: `v-${i % 10}`, redundancy: 2, keepHere: i === 3 }));
       const holders = new Map<string, Set<string>>();
       const inputNow = (): PlanInput => ({
         selfId: "a",
         versions,
+        refOf: refOfList(versions),
         targetsOf: targets,
         holdersOf: (v) => [...(holders.get(v) ?? [])],
         heldLocally: new Set([...holders].filter(([, hs]) => hs.has("a")).map(([v]) => v)),
@@ -96,18 +103,28 @@ test("re-planning only the versions whose holders changed gives the plan a full 
       });
       const incremental = new PlanState();
       incremental.sweep(inputNow());
-      for (const { pod, version, add } of steps) {
-        const v = `v-${version}`; // v-10 and v-11 are no live file's version
-        const set = holders.get(v) ?? new Set<string>();
-        holders.set(v, set);
-        if (add) set.add(pod);
-        else set.delete(pod);
-        incremental.update(inputNow(), [v]);
+      for (const step of steps) {
+        let touched: string[];
+        if (step.kind === "holders") {
+          const v = `v-${step.version}`;
+          const set = holders.get(v) ?? new Set<string>();
+          holders.set(v, set);
+          if (step.add) set.add(step.pod);
+          else set.delete(step.pod);
+          touched = [v];
+        } else {
+          const inode = String(step.inode);
+          const old = versions.find((r) => r.inode === inode);
+          versions = versions.filter((r) => r.inode !== inode);
+          if (step.version >= 0) versions.push({ inode, version: `v-${step.version}`, redundancy: 2, keepHere: step.inode === 3 });
+          touched = [...(old ? [old.version] : []), ...(step.version >= 0 ? [`v-${step.version}`] : [])];
+        }
+        incremental.update(inputNow(), touched);
         const sorted = (p: ReturnType<PlanState["plan"]>) => ({ pull: p.pull.sort(), drop: p.drop.sort(), fullyReplicated: p.fullyReplicated.sort() });
         assert.deepEqual(sorted(incremental.plan()), sorted(planReplication(inputNow())));
       }
     }),
-    { numRuns: 200 },
+    { numRuns: 300 },
   );
 });
 

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import type { Logger } from "../../src/pod/log.js";
 import type { LiveVersionRef, PlanInput } from "../../src/pod/replication-plan.js";
 import { Replicator, type ReplicatorPorts } from "../../src/pod/replicator.js";
+import { refOfList } from "../helpers/plan-refs.js";
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
@@ -21,6 +22,7 @@ function world(refs: LiveVersionRef[], fetchFails: (version: string, attempt: nu
       return {
         selfId: "a",
         versions: refs,
+        refOf: refOfList(refs),
         targetsOf: () => ["a"],
         holdersOf: (v) => (held.has(v) ? ["a"] : ["b"]),
         heldLocally: held,
