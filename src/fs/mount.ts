@@ -10,7 +10,6 @@ import { mkdir, readdir, rm } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { FileService } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
-import { WormholeFuse } from "./fuse-binding.js";
 import { fuseOps, utimensHandler } from "./fuse-ops.js";
 import { MountOperations } from "./operations.js";
 import { clearStaleMount } from "./stale-mount.js";
@@ -54,6 +53,7 @@ export async function mountFileService(files: FileService, options: MountOptions
   if (options.allowOther && !options.defaultPermissions) {
     log.warn("allow_other without default_permissions: every local user can read and write every file in the mount");
   }
+  const { WormholeFuse } = await loadFuseBinding();
   const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log);
   const fuse = new WormholeFuse(
     mountpoint,
@@ -96,6 +96,21 @@ async function resetStaging(stagingDir: string, log: Logger): Promise<void> {
   if (left.length > 0) log.warn(`discarding ${left.length} staging file(s) of writes never flushed before the last stop (${stagingDir})`);
   await rm(stagingDir, { recursive: true, force: true });
   await mkdir(stagingDir, { recursive: true });
+}
+
+/**
+ * fuse-native links against libfuse.so.2 when it is loaded, so it is loaded only when a pod
+ * mounts: init, join, the CLI and a pod without a mount work on a machine without libfuse.
+ */
+async function loadFuseBinding(): Promise<typeof import("./fuse-binding.js")> {
+  try {
+    return await import("./fuse-binding.js");
+  } catch (err) {
+    throw new Error(
+      `cannot load the FUSE library: ${(err as Error).message.split("\n")[0]}. Install it (Debian/Ubuntu: \`apt-get install -y libfuse2 fuse3\`) or start the pod without a mount point (docs/install.md).`,
+      { cause: err },
+    );
+  }
 }
 
 function mountError(mountpoint: string, err: Error): Error {
