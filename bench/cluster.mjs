@@ -2,9 +2,14 @@
 //   propagationP50Ms/P99Ms  a put on A until a get succeeds on B (small files)
 //   replicationMBps         one big put on A (redundancy 3) until both other pods hold it
 //   tcpMBps                 raw TCP copy of the same bytes between two processes, same run
+//   diskWriteMBps           dd conv=fdatasync of the same size on the pods' disk, same run. The
+//                           three pods share this one disk, so a replicated put writes every
+//                           byte three times to it: diskBoundMBps = diskWriteMBps / 3 is the
+//                           most replicationMBps can reach here (pods on their own disks do not
+//                           have this bound)
 //   joinCatchUpSec          a new pod joins a namespace of N files until it has fetched its share
 // Usage: node bench/cluster.mjs [--smoke] [--files 200] [--big-mib 1024] [--catchup-files 10000] [--cpu-prof DIR] [--pod-logs]
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { createReadStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
@@ -81,6 +86,16 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
+/** dd conv=fdatasync of `mib` MiB into `file` (then removed): the disk's durable write speed. */
+function ddWriteMBps(file, mib) {
+  const started = performance.now();
+  const dd = spawnSync("dd", ["if=/dev/zero", `of=${file}`, "bs=1M", `count=${mib}`, "conv=fdatasync"], { encoding: "utf8" });
+  if (dd.status !== 0) throw new Error(`dd failed: ${dd.stderr}`);
+  const seconds = (performance.now() - started) / 1000;
+  rmSync(file);
+  return (mib * 1024 * 1024) / 1e6 / seconds;
+}
+
 async function tcpCopyMBps(file, bytes) {
   const server = createServer((socket) => socket.resume());
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
@@ -149,6 +164,8 @@ try {
   results.putMBps = Number((bigBytes / 1e6 / (putMs / 1000)).toFixed(0));
   results.replicationMBps = Number((bigBytes / 1e6 / (replicationMs / 1000)).toFixed(0));
   results.tcpMBps = Number((await tcpCopyMBps(big, bigBytes)).toFixed(0));
+  results.diskWriteMBps = Number(ddWriteMBps(join(root, "dd.out"), BIG_MIB).toFixed(0));
+  results.diskBoundMBps = Math.round(results.diskWriteMBps / 3);
   rmSync(big);
 
   // 3. A new pod joins a namespace of CATCHUP_FILES files.
@@ -190,6 +207,8 @@ const rows = [
   [`put of ${BIG_MIB} MiB on A`, `${results.putMBps} MB/s`, ""],
   [`replication of ${BIG_MIB} MiB to 3 pods`, `${results.replicationMBps} MB/s`, "≥ 250 MB/s"],
   ["raw TCP copy, same bytes", `${results.tcpMBps} MB/s`, ""],
+  ["dd conv=fdatasync, same size, same disk", `${results.diskWriteMBps} MB/s`, ""],
+  ["  bound for 3 copies on this one disk (dd / 3)", `${results.diskBoundMBps} MB/s`, ""],
   [`put of a ${CATCHUP_FILES}-file tree`, `${results.putFilesPerSec} files/s`, ""],
   [`join catch-up (${results.files} files)`, `${results.joinCatchUpSec} s`, ""],
 ];

@@ -9,8 +9,8 @@
 //                        reconnectConvergeMs <= 3000 + rawBytesMs
 //   offlineStatP50Us     stat() through the client's mount while offline (distinct paths,
 //                        so the kernel's attribute cache does not answer for the pod)
-// Usage: node bench/offline.mjs [--smoke] [--changes 1000] [--content-mib 100] [--trace]
-// (--trace prints both sides' queues every 500 ms while converging, on stderr)
+// Usage: node bench/offline.mjs [--smoke] [--changes 1000] [--content-mib 100] [--trace] [--cpu-prof DIR]
+// (--trace prints both sides' queues every 500 ms while converging, then every pod's log, on stderr)
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
@@ -30,6 +30,9 @@ const flag = (name, dflt) => {
 const CHANGES = flag("--changes", smoke ? 20 : 1000);
 const CONTENT_MIB = flag("--content-mib", smoke ? 1 : 100);
 const REDUNDANCY = 2;
+// --cpu-prof DIR: every pod writes a V8 CPU profile there when it stops (where the time goes).
+const cpuProfDir = args.includes("--cpu-prof") ? args[args.indexOf("--cpu-prof") + 1] : undefined;
+const nodeArgs = cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : [];
 // The mix of the issue: mostly creates, then edits, renames and deletes.
 const CREATES = Math.round(CHANGES * 0.45);
 const EDITS = Math.round(CHANGES * 0.25);
@@ -64,7 +67,7 @@ async function until(what, probe, timeoutMs, intervalMs = 10) {
 
 async function startPod(name, extra = []) {
   const data = join(root, name);
-  const child = spawn(process.execPath, [CLI, "start", "--data", data, ...extra], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WORMHOLE_LOG: "info" } });
+  const child = spawn(process.execPath, [...nodeArgs, CLI, "start", "--data", data, ...extra], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WORMHOLE_LOG: "info" } });
   logs.set(name, "");
   const record = (d) => logs.set(name, logs.get(name) + d);
   child.stdout.on("data", record);
@@ -188,6 +191,7 @@ try {
   await until("every pod converged with full redundancy", () => convergedAndReplicated(pods, laptop, a), smoke ? 60_000 : 600_000, 10);
   results.reconnectConvergeMs = Math.round(performance.now() - started);
   clearInterval(trace);
+  if (trace) for (const [name, log] of logs) console.error(`--- pod ${name} ---\n${log}`);
 
   results.loopbackMBps = Math.round(await loopbackMBps(Math.max(64, CONTENT_MIB) * 1024 * 1024));
   results.rawBytesMs = Math.round((contentBytes * REDUNDANCY) / 1e6 / results.loopbackMBps * 1000);
@@ -200,9 +204,10 @@ try {
   for (const [name, log] of logs) console.error(`--- pod ${name} (last lines) ---\n${log.split("\n").slice(-15).join("\n")}`);
   throw error;
 } finally {
-  // Nothing here needs a clean stop: SIGKILL, then lift the laptop's mount by hand.
+  // Nothing here needs a clean stop (SIGKILL, then lift the laptop's mount by hand), except
+  // a profile, which a pod writes only when it exits normally.
   const exited = children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once("exit", r))));
-  for (const child of children) child.kill("SIGKILL");
+  for (const child of children) child.kill(cpuProfDir ? "SIGTERM" : "SIGKILL");
   await Promise.all(exited);
   try {
     execFileSync("fusermount", ["-uz", mnt], { stdio: "ignore" });

@@ -627,7 +627,8 @@ export class Pod {
   private async serveChunk(id: string): Promise<Buffer | undefined> {
     let data: Buffer;
     try {
-      data = await this.chunks.get(id); // absent: one failed open, not an extra lookup first
+      // Absent: one failed open, not an extra lookup first. The puller verifies what it gets.
+      data = await this.chunks.getForPeer(id);
     } catch (error) {
       if (error instanceof ChunkNotFoundError) return undefined;
       throw error;
@@ -721,7 +722,7 @@ export class Pod {
       // Written on a client and on no full pod yet: queued there, not a failure of the
       // cluster (a laptop leaving with unsent work must not freeze everyone else).
       if (holders.length > 0 && holders.every((p) => clients.has(p))) awaitingUpload++;
-      else files.push({ target: ref.redundancy, liveReplicas: holders.filter((p) => counted.has(p)).length });
+      else files.push({ target: ref.redundancy, liveReplicas: countIn(holders, counted) });
     }
     const room = reachableFull.filter((m) => m.state === "active").length;
     const assessed = assessHealth(files, room);
@@ -905,4 +906,11 @@ function describeChanges(before: ClusterConfig, after: ClusterConfig): string[] 
 function placementAffinity(member: MemberRecord): Partial<Affinity> {
   const a = member.affinity;
   return a ? { replicas: a.replicas, new_files: a.new, hot_files: a.hot, cold_files: a.cold } : {};
+}
+
+/** How many of `pods` are in `set` (status runs this per live version: no array built). */
+function countIn(pods: readonly string[], set: ReadonlySet<string>): number {
+  let n = 0;
+  for (const p of pods) if (set.has(p)) n++;
+  return n;
 }

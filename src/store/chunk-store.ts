@@ -14,6 +14,7 @@ import { FileSystemCommit } from "./filesystem-sync.js";
 import { Lease } from "./lease.js";
 import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError } from "./errors.js";
 import { HashPool, INLINE_LIMIT } from "./hash-pool.js";
+import { RecentSet } from "./recent-set.js";
 import { EMPTY_MANIFEST, EMPTY_VERSION } from "./manifest.js";
 
 export interface GcResult {
@@ -22,6 +23,9 @@ export interface GcResult {
   skippedHeld: number;
 }
 
+/** About 16 GiB of chunks at the 1 MiB average; the ids take about 2 MB. */
+const RECENTLY_VERIFIED_CHUNKS = 16_384;
+
 export class ChunkStore {
   private readonly holds = new Map<string, number>();
   /** Chunks being unlinked right now; a put of the same id waits, then writes it again. */
@@ -29,6 +33,8 @@ export class ChunkStore {
   /** Chunks being written right now; a second writer of the same id waits for the first. */
   private readonly writing = new Map<string, Promise<void>>();
   private readonly knownDirs = new Map<string, KnownDir>();
+  /** Chunks this process wrote or verified lately: `getForPeer` serves them without hashing. */
+  private readonly recentlyVerified = new RecentSet(RECENTLY_VERIFIED_CHUNKS);
   private readonly commits: FileSystemCommit;
   private used = 0;
   private count = 0;
@@ -160,6 +166,7 @@ export class ChunkStore {
   private async publish(staged: StagedChunk): Promise<string> {
     const file = this.pathOf(staged.id);
     await fsp.rename(staged.tmp, file);
+    this.recentlyVerified.add(staged.id); // its id was computed from these bytes
     this.used += staged.size;
     this.count++;
     return path.dirname(file);
@@ -191,6 +198,25 @@ export class ChunkStore {
 
   /** The chunk's bytes, verified against its id (hashed in the HashPool when large). */
   async get(id: string): Promise<Buffer> {
+    const raw = await this.readRaw(id);
+    const { id: actual, data } = await this.pool.hash(raw, true);
+    if (actual !== id) throw await this.quarantine(id, data.length);
+    this.recentlyVerified.add(id);
+    return data;
+  }
+
+  /**
+   * The chunk's bytes for a peer that verifies them on arrival (ChunkPull does, and discards
+   * a mismatch). Hashed here too, as `get` does, unless this process wrote or verified the
+   * chunk lately: replicating a fresh 1 GiB file to two pods would otherwise hash it twice
+   * more on the sending pod. Bytes that rotted since are still caught by the receiver.
+   */
+  async getForPeer(id: string): Promise<Buffer> {
+    return this.recentlyVerified.has(id) ? this.readRaw(id) : this.get(id);
+  }
+
+  /** The chunk file's bytes as stored, unverified. */
+  private async readRaw(id: string): Promise<Buffer> {
     assertChunkId(id);
     let handle: FileHandle;
     try {
@@ -209,9 +235,7 @@ export class ChunkStore {
     } finally {
       await handle.close();
     }
-    const { id: actual, data } = await this.pool.hash(raw, true);
-    if (actual !== id) throw await this.quarantine(id, data.length);
-    return data;
+    return raw;
   }
 
   async has(id: string): Promise<boolean> {
@@ -249,6 +273,7 @@ export class ChunkStore {
       return false;
     }
     const file = this.pathOf(id);
+    this.recentlyVerified.delete(id);
     const work = (async () => {
       try {
         const { size } = await fsp.stat(file);
@@ -307,6 +332,7 @@ export class ChunkStore {
 
   /** Moves a corrupt chunk aside so it is never served again, keeping it for inspection. */
   private async quarantine(id: string, length: number): Promise<CorruptChunkError> {
+    this.recentlyVerified.delete(id);
     const target = path.join(this.quarantineDir, `${id}.${Date.now()}.${randomBytes(3).toString("hex")}`);
     try {
       await fsp.rename(this.pathOf(id), target);

@@ -79,7 +79,11 @@ export class Outbox {
  */
 export class PeerHoldings {
   static readonly PREFIX = "h!";
-  private readonly byVersion = new Map<string, Set<string>>();
+  /**
+   * Holders per version, copy-on-write: status and planning read this for every live version
+   * many times a second, so a read hands out the stored array instead of a fresh copy.
+   */
+  private readonly byVersion = new Map<string, readonly string[]>();
 
   constructor(
     private readonly commit: GroupCommit,
@@ -137,8 +141,8 @@ export class PeerHoldings {
     return this.byPeer.get(peer) ?? new Set();
   }
 
-  holdersOf(version: string): string[] {
-    return [...(this.byVersion.get(version) ?? [])];
+  holdersOf(version: string): readonly string[] {
+    return this.byVersion.get(version) ?? NO_HOLDERS;
   }
 
   peers(): string[] {
@@ -146,16 +150,18 @@ export class PeerHoldings {
   }
 
   private index(peer: string, version: string, add: boolean): void {
-    let set = this.byVersion.get(version);
+    const holders = this.byVersion.get(version) ?? NO_HOLDERS;
     if (add) {
-      if (!set) this.byVersion.set(version, (set = new Set()));
-      set.add(peer);
-    } else if (set) {
-      set.delete(peer);
-      if (set.size === 0) this.byVersion.delete(version);
+      if (!holders.includes(peer)) this.byVersion.set(version, [...holders, peer]);
+    } else if (holders.includes(peer)) {
+      const rest = holders.filter((p) => p !== peer);
+      if (rest.length === 0) this.byVersion.delete(version);
+      else this.byVersion.set(version, rest);
     }
   }
 }
+
+const NO_HOLDERS: readonly string[] = Object.freeze([]);
 
 function assertPeerId(peer: string): void {
   if (typeof peer !== "string" || peer.length === 0 || peer.length > 256 || peer.includes("!")) {

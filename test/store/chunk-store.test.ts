@@ -72,6 +72,26 @@ test("a corrupt chunk is reported, quarantined and never returned", () =>
     }
   }));
 
+test("getForPeer skips the hash only for chunks this process wrote or verified: a store opened later verifies first", () =>
+  withStore("for-peer", async (store, dir) => {
+    const data = pseudoRandom(2_000_000, "for-peer");
+    const id = await store.put(data);
+    assert.deepEqual(await store.getForPeer(id), data);
+    await assert.rejects(store.getForPeer(chunkId(Buffer.from("absent"))), ChunkNotFoundError);
+    // Rotted on disk, then read by a fresh process: detected and quarantined, never served.
+    const bytes = readFileSync(store.pathOf(id));
+    bytes[12_345]! ^= 0xff;
+    writeFileSync(store.pathOf(id), bytes);
+    const later = await ChunkStore.open(dir);
+    await assert.rejects(later.getForPeer(id), CorruptChunkError);
+    assert.equal(await later.has(id), false);
+    // Once verified by a local read, it is served without hashing again.
+    await later.putVerified(id, data);
+    const again = await ChunkStore.open(dir);
+    assert.deepEqual(await again.get(id), data);
+    assert.deepEqual(await again.getForPeer(id), data);
+  }));
+
 test("gc deletes unreferenced chunks but never held ones", () =>
   withStore("gc", async (store) => {
     const live = await store.put(Buffer.from("live"));

@@ -131,7 +131,7 @@ test("outbox, peer holdings and local state persist across restarts", () =>
     assert.deepEqual(again.outbox.list().map((e) => [e.version, e.size]), [[VERSION_B, 200]]);
     assert.ok(again.outbox.has(VERSION_B) && !again.outbox.has(VERSION_A));
     assert.deepEqual([...again.holdings.versionsOf("pod-1")].sort(), [VERSION_B, VERSION_C]);
-    assert.deepEqual(again.holdings.holdersOf(VERSION_B).sort(), ["pod-1", "pod-2"]);
+    assert.deepEqual([...again.holdings.holdersOf(VERSION_B)].sort(), ["pod-1", "pod-2"]);
     assert.deepEqual(again.holdings.holdersOf(VERSION_A), []);
     await again.holdings.replace("pod-2", []);
     assert.deepEqual(again.holdings.peers(), ["pod-1"]);
