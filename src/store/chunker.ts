@@ -29,6 +29,8 @@ export type ChunkSourceInput = string | Uint8Array | AsyncIterable<Uint8Array> |
 interface Filler {
   fill(target: Buffer, offset: number, length: number): Promise<number>;
   close(): Promise<void>;
+  /** Bytes the source holds, when known (a file's size at open): blocks are sized to fit. */
+  size?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export async function* chunkInput(source: ChunkSourceInput, pool: HashPool): Asy
     return;
   }
   const filler = typeof source === "string" ? await fileFiller(source) : iterableFiller(source);
+  let unread = filler.size;
   const signal = new Signal();
   const cutting: Promise<IndependentCut>[] = [];
   const output: Promise<ChunkedBlock>[] = [];
@@ -55,9 +58,15 @@ export async function* chunkInput(source: ChunkSourceInput, pool: HashPool): Asy
       for (let first = true; !stop; first = false) {
         while (cutting.length >= CUTS_AHEAD && !stop) await signal.wait();
         if (stop) break;
-        const buffer = Buffer.allocUnsafeSlow(BLOCK_BYTES);
-        const fresh = await filler.fill(buffer, 0, BLOCK_BYTES);
-        const final = fresh < BLOCK_BYTES;
+        // A block no larger than what is left (+1 byte, so a source read to its known end
+        // still reads short and is seen to end): a tree of small files must not allocate
+        // 16 MiB per file, which costs more in garbage collection than the files' I/O.
+        const blockBytes = unread === undefined ? BLOCK_BYTES : Math.min(BLOCK_BYTES, unread + 1);
+        const buffer = Buffer.allocUnsafeSlow(blockBytes);
+        const fresh = await filler.fill(buffer, 0, blockBytes);
+        const final = fresh < blockBytes;
+        // Past the known end and not finished: the file grew while read; full blocks from here.
+        if (unread !== undefined) unread = !final && fresh >= unread ? undefined : unread - fresh;
         const block = buffer.subarray(0, fresh);
         const job: Promise<IndependentCut> =
           first && final && fresh <= SMALL_FILE_THRESHOLD ? Promise.resolve({ whole: block, final }) : pool.cut(block, final, true).then((cut) => ({ cut, final }));
@@ -194,7 +203,15 @@ function wholeBlock(block: Buffer): ChunkedBlock {
 
 async function fileFiller(file: string): Promise<Filler> {
   const handle = await fsp.open(file, "r");
+  let size: number;
+  try {
+    size = (await handle.stat()).size;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
   return {
+    size,
     async fill(target, offset, length) {
       let got = 0;
       while (got < length) {
