@@ -49,6 +49,10 @@ export class Replicator {
   private sweepWanted = true;
   private dirty = new Set<string>();
   private readonly fetching = new Set<string>();
+  /** Fetch workers' promises; a pass ends when none is left. */
+  private readonly workers = new Set<Promise<void>>();
+  /** Workers still taking batches (one that found nothing left stops counting at once). */
+  private activeWorkers = 0;
   private readonly failures = new Map<string, { count: number; retryAt: number }>();
   private timer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -104,6 +108,9 @@ export class Replicator {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
+      // New work must not wait for the batches in flight to finish: a free worker slot
+      // takes it now (a client's uploads arrive as a trickle of holdings announcements).
+      this.startWorkers();
       return;
     }
     this.running = this.loop().finally(() => {
@@ -144,34 +151,56 @@ export class Replicator {
     }
     const replicated = this.state.takeNewlyReplicated();
     if (replicated.length > 0) await this.ports.replicated(replicated);
-    const workers = Array.from({ length: this.options.parallelBatches }, () => this.fetchWorker());
-    await Promise.all(workers);
+    this.startWorkers();
+    while (this.workers.size > 0) await Promise.all(this.workers);
   }
 
-  /** Takes batches of due pulls until none is left, re-planning between batches. */
-  private async fetchWorker(): Promise<void> {
-    for (;;) {
-      if (this.stopped) return;
-      this.replan();
-      const batch = this.nextBatch();
-      if (batch.length === 0) return;
-      for (const version of batch) this.fetching.add(version);
-      let failed: Map<string, Error>;
-      try {
-        failed = await this.ports.fetch(batch);
-      } catch (error) {
-        failed = new Map(batch.map((version) => [version, error as Error]));
-      } finally {
-        for (const version of batch) this.fetching.delete(version);
-      }
-      for (const version of batch) {
-        const error = failed.get(version);
-        if (error) this.recordFailure(version, error);
-        else this.failures.delete(version);
-      }
-      // This pod's holdings changed: those versions may be done, or now fully replicated.
-      this.state.update(this.ports.snapshot(false), batch);
+  /** Fills the free worker slots; each worker takes batches until no due pull is left. */
+  private startWorkers(): void {
+    const free = this.options.parallelBatches - this.activeWorkers;
+    for (let i = 0; i < free && !this.stopped; i++) {
+      this.activeWorkers++;
+      const worker: Promise<void> = this.fetchWorker().finally(() => this.workers.delete(worker));
+      this.workers.add(worker);
     }
+  }
+
+  /**
+   * Takes batches of due pulls until none is left, re-planning between batches. A worker that
+   * finds nothing stops counting as active right away (synchronously, not a tick later), so a
+   * touch in the same tick still finds its slot free.
+   */
+  private async fetchWorker(): Promise<void> {
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        this.replan();
+        const batch = this.nextBatch();
+        if (batch.length === 0) return;
+        await this.fetchBatch(batch);
+      }
+    } finally {
+      this.activeWorkers--;
+    }
+  }
+
+  private async fetchBatch(batch: string[]): Promise<void> {
+    for (const version of batch) this.fetching.add(version);
+    let failed: Map<string, Error>;
+    try {
+      failed = await this.ports.fetch(batch);
+    } catch (error) {
+      failed = new Map(batch.map((version) => [version, error as Error]));
+    } finally {
+      for (const version of batch) this.fetching.delete(version);
+    }
+    for (const version of batch) {
+      const error = failed.get(version);
+      if (error) this.recordFailure(version, error);
+      else this.failures.delete(version);
+    }
+    // This pod's holdings changed: those versions may be done, or now fully replicated.
+    this.state.update(this.ports.snapshot(false), batch);
   }
 
   /**

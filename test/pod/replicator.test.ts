@@ -99,3 +99,30 @@ test("touching versions re-plans them without a full sweep", async () => {
   assert.ok(w.held.has("v1"), "v1 was fetched again");
   assert.equal(w.batches.at(-1)!.join(), "v1");
 });
+
+test("work that appears while a batch is in flight goes to a free worker at once, not after that batch", async () => {
+  const refs = small(1);
+  const w = world(refs);
+  let releaseFirst!: () => void;
+  const firstBlocked = new Promise<void>((r) => (releaseFirst = r));
+  const started: string[][] = [];
+  const fetch = w.ports.fetch;
+  w.ports.fetch = async (versions) => {
+    started.push(versions);
+    if (started.length === 1) await firstBlocked; // a slow batch (a large upload)
+    return fetch(versions);
+  };
+  const replicator = new Replicator(w.ports, quiet, { parallelBatches: 2, batchVersions: 10, batchBytes: 1 << 30, retryBaseMs: 5 });
+  replicator.trigger();
+  while (started.length === 0) await new Promise((r) => setTimeout(r, 1));
+  refs.push({ inode: "late", version: "vlate", redundancy: 1, size: 100 }); // announced later
+  replicator.touch(["vlate"]);
+  const deadline = Date.now() + 2_000;
+  while (!w.held.has("vlate") && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+  assert.ok(w.held.has("vlate"), "the late version was fetched while the first batch was still in flight");
+  assert.equal(w.held.has("v0"), false);
+  releaseFirst();
+  await replicator.idle();
+  assert.ok(w.held.has("v0"));
+  assert.deepEqual(started, [["v0"], ["vlate"]]);
+});
