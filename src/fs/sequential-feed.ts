@@ -3,22 +3,35 @@
 // chunk instead of re-reading the whole staging file: the version is produced in parallel
 // with the writes (docs/mount.md, "Write path"). These writes skip the staging file: any
 // other access ends the feed, and the version it produced becomes the staged file's base.
-/** Writes are gathered into blocks this big before the chunker sees them (fewer, larger allocations). */
-const BLOCK = 4 * 1024 * 1024;
+import { CHUNKER_BLOCK_BYTES, OWNED_BLOCKS } from "../store/index.js";
+
+/**
+ * Writes are gathered into blocks of the chunker's own block size, which it takes over as
+ * they are (OWNED_BLOCKS): the bytes are copied once, from the FUSE buffer into the block.
+ */
+const BLOCK = CHUNKER_BLOCK_BYTES;
+/**
+ * Most files written are small: the first block is only this big, the second fills up to
+ * BLOCK, so from the third on the blocks line up with the chunker's and are taken whole.
+ */
+const FIRST_BLOCK = 1024 * 1024;
 
 export class SequentialFeed implements AsyncIterable<Buffer> {
+  /** A yielded block is never touched again here: the chunker may move it to a worker. */
+  readonly [OWNED_BLOCKS] = true;
   /** Offset the next write must start at to stay sequential. */
   expected = 0;
   private readonly queue: Buffer[] = [];
   private block: Buffer | undefined;
   private blockUsed = 0;
+  private blocksMade = 0;
   private queued = 0;
   private ended = false;
   private failure: Error | undefined;
   private wakeConsumer: (() => void) | undefined;
   private readonly wakeProducers: Array<() => void> = [];
 
-  /** `limit`: bytes buffered before writers wait for the chunker (back-pressure). */
+  /** `limit`: bytes in full blocks waiting for the chunker before writers wait (back-pressure); the block being filled comes on top. */
   constructor(private readonly limit = 64 * 1024 * 1024) {}
 
   get active(): boolean {
@@ -30,11 +43,11 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
     if (!this.active) return;
     this.expected += data.length;
     for (let done = 0; done < data.length; ) {
-      this.block ??= Buffer.allocUnsafe(BLOCK);
+      this.block ??= Buffer.allocUnsafeSlow(this.blocksMade === 0 ? FIRST_BLOCK : this.blocksMade === 1 ? BLOCK - FIRST_BLOCK : BLOCK);
       const n = data.copy(this.block, this.blockUsed, done);
       this.blockUsed += n;
       done += n;
-      if (this.blockUsed === BLOCK) this.enqueueBlock();
+      if (this.blockUsed === this.block.length) this.enqueueBlock();
     }
     while (this.queued > this.limit && this.active) await new Promise<void>((wake) => this.wakeProducers.push(wake));
   }
@@ -75,6 +88,7 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
     if (!this.block || this.blockUsed === 0) return;
     this.queue.push(this.block.subarray(0, this.blockUsed));
     this.queued += this.blockUsed;
+    this.blocksMade++;
     this.block = undefined;
     this.blockUsed = 0;
     this.wakeConsumer?.();

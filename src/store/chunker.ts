@@ -14,7 +14,15 @@ import { MAX_CHUNK, SMALL_FILE_THRESHOLD } from "./fastcdc.js";
 import { hashInline, type ChunkedBlock, type CutBlock, type HashPool } from "./hash-pool.js";
 
 /** Input bytes per block. */
-const BLOCK_BYTES = 16 * 1024 * 1024;
+export const BLOCK_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Marks a source whose yielded buffers the chunker may take over: the producer never
+ * touches a buffer again once yielded, and each owns its memory (Buffer.allocUnsafeSlow).
+ * A yielded buffer of exactly BLOCK_BYTES then becomes a block as it is, with no copy
+ * (the mount's sequential feed yields such blocks).
+ */
+export const OWNED_BLOCKS: unique symbol = Symbol("wormhole.ownedBlocks");
 /** Blocks read and being cut ahead of the stitching point. */
 const CUTS_AHEAD = 2;
 /** Hashed pieces waiting for the consumer: bounds memory to a few blocks per stream. */
@@ -22,12 +30,14 @@ const QUEUE_DEPTH = 3;
 /** How far into a block the chain may run before giving up on meeting the block's cuts. */
 const JUNCTION_BYTES = 2 * MAX_CHUNK;
 
-/** A file path, bytes in memory, a Readable, or any (async) iterable of bytes. */
-export type ChunkSourceInput = string | Uint8Array | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+/** A file path, bytes in memory, a Readable, or any (async) iterable of bytes (see OWNED_BLOCKS). */
+export type ChunkSourceInput = string | Uint8Array | ((AsyncIterable<Uint8Array> | Iterable<Uint8Array>) & { [OWNED_BLOCKS]?: boolean });
 
 /** Fills `target[offset, offset+length)` from the source; returns fewer bytes only at the end. */
 interface Filler {
   fill(target: Buffer, offset: number, length: number): Promise<number>;
+  /** The next `length` bytes as a buffer the chunker may own, when the source has one ready as is. */
+  take?(length: number): Promise<Buffer | undefined>;
   close(): Promise<void>;
   /** Bytes the source holds, when known (a file's size at open): blocks are sized to fit. */
   size?: number;
@@ -62,8 +72,9 @@ export async function* chunkInput(source: ChunkSourceInput, pool: HashPool): Asy
         // still reads short and is seen to end): a tree of small files must not allocate
         // 16 MiB per file, which costs more in garbage collection than the files' I/O.
         const blockBytes = unread === undefined ? BLOCK_BYTES : Math.min(BLOCK_BYTES, unread + 1);
-        const buffer = Buffer.allocUnsafeSlow(blockBytes);
-        const fresh = await filler.fill(buffer, 0, blockBytes);
+        const taken = await filler.take?.(blockBytes);
+        const buffer = taken ?? Buffer.allocUnsafeSlow(blockBytes);
+        const fresh = taken ? taken.length : await filler.fill(buffer, 0, blockBytes);
         const final = fresh < blockBytes;
         // Past the known end and not finished: the file grew while read; full blocks from here.
         if (unread !== undefined) unread = !final && fresh >= unread ? undefined : unread - fresh;
@@ -229,7 +240,22 @@ function iterableFiller(source: Exclude<ChunkSourceInput, string>): Filler {
   const iterator = source instanceof Uint8Array ? [source][Symbol.iterator]() : Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   let leftover: Uint8Array = new Uint8Array(0);
   let done = false;
+  const owned = OWNED_BLOCKS in source && source[OWNED_BLOCKS] === true;
   return {
+    take: owned
+      ? async (length) => {
+          if (leftover.length > 0 || done) return undefined;
+          const next = await iterator.next();
+          if (next.done) {
+            done = true;
+            return undefined;
+          }
+          const piece = next.value as Uint8Array;
+          if (piece.length === length && Buffer.isBuffer(piece)) return piece;
+          leftover = piece; // not a whole block: copied by fill
+          return undefined;
+        }
+      : undefined,
     async fill(target, offset, length) {
       let got = 0;
       while (got < length && !done) {

@@ -1,7 +1,19 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, test } from "node:test";
-import { AVG_CHUNK, HashPool, MAX_CHUNK, MIN_CHUNK, SMALL_FILE_THRESHOLD, chunkId, chunkInput, chunkLengths, type ChunkSourceInput } from "../../src/store/index.js";
+import {
+  AVG_CHUNK,
+  CHUNKER_BLOCK_BYTES,
+  HashPool,
+  MAX_CHUNK,
+  MIN_CHUNK,
+  OWNED_BLOCKS,
+  SMALL_FILE_THRESHOLD,
+  chunkId,
+  chunkInput,
+  chunkLengths,
+  type ChunkSourceInput,
+} from "../../src/store/index.js";
 import { irregularPieces, pseudoRandom } from "./helpers.js";
 
 const MiB = 1024 * 1024;
@@ -41,6 +53,29 @@ test("the same content gives the same chunks whatever the source shape", async (
     fromBuffer,
     lengths.map((len) => chunkId(data.subarray(pos, (pos += len)))),
     "pipelined chunking must equal a plain sequential pass",
+  );
+});
+
+test("a source of owned blocks: whole blocks are taken without a copy, the rest copied, same chunks", async () => {
+  const data = pseudoRandom(3 * CHUNKER_BLOCK_BYTES + 5 * MiB + 9, "owned");
+  // As the mount's sequential feed yields them: 1 MiB, the rest of the first block, whole blocks, a tail.
+  const cuts = [0, MiB, CHUNKER_BLOCK_BYTES, 2 * CHUNKER_BLOCK_BYTES, 3 * CHUNKER_BLOCK_BYTES, data.length];
+  const blocks = cuts.slice(1).map((end, i) => {
+    const block = Buffer.allocUnsafeSlow(end - cuts[i]!);
+    data.copy(block, 0, cuts[i]!, end);
+    return block;
+  });
+  const source = {
+    [OWNED_BLOCKS]: true,
+    async *[Symbol.asyncIterator]() {
+      yield* blocks;
+    },
+  };
+  assert.deepEqual(await chunkIds(source), await chunkIds(data));
+  // A block taken whole moved to a hashing worker (its memory is detached here); the others were copied.
+  assert.deepEqual(
+    blocks.map((b) => b.buffer.byteLength === 0),
+    [false, false, true, true, false],
   );
 });
 
