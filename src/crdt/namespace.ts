@@ -1,6 +1,5 @@
 // The namespace: Yjs shard documents, the path-based operations that write them, and the
 // incrementally maintained view that every Yjs transaction (local, remote or loaded) updates.
-import { randomBytes } from "node:crypto";
 import * as Y from "yjs";
 import { Hlc } from "./hlc.js";
 import { copyOriginal, type Copy } from "./names.js";
@@ -23,6 +22,7 @@ import {
   type VersionId,
 } from "./types.js";
 import { type LiveVersion, type Located, View } from "./view.js";
+import { randomInodeId } from "./random-id.js";
 
 export interface NamespaceOptions {
   podId: PodId;
@@ -70,7 +70,7 @@ export class Namespace {
     this.hlc = new Hlc(opts.podId, opts.now);
     this.policyFor = opts.policyFor ?? (() => "overwrite");
     this.emptyVersion = opts.emptyVersion ?? "0".repeat(64);
-    this.newInodeId = opts.newInodeId ?? (() => randomBytes(16).toString("hex"));
+    this.newInodeId = opts.newInodeId ?? randomInodeId;
     const shardCount = opts.shardCount ?? 16;
     if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 4096) {
       throw new NamespaceError("EINVAL", `shardCount must be an integer from 1 to 4096, got ${shardCount}`);
