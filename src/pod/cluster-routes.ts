@@ -36,7 +36,7 @@ export function clusterRoutes(pod: Pod): ClusterRoutes {
   };
   return {
     "GET /status": async () => {
-      pod.refreshHealth(); // fresh counts right after a put, not last second's
+      pod.refreshHealthIfChanged(); // fresh counts right after a put, not last second's
       const health = pod.currentHealth();
       return {
         cluster: pod.clusterName,

@@ -90,6 +90,10 @@ export class Pod {
   private pendingInvite: PendingInvite | undefined;
   private readonly placementCache = new Map<string, Placement>();
   private health: HealthReport = { state: "healthy", reaction: "continue", counts: { total: 0, underReplicated: 0, unavailable: 0, awaitingUpload: 0 } };
+  /** What the last health computation read (see refreshHealthIfChanged). */
+  private healthBasis: HealthBasis | undefined;
+  /** Counts changes of membership, connections and config. */
+  private topologyChanges = 0;
   private timers: NodeJS.Timeout[] = [];
   private ackWaiters = new Set<() => void>();
   private stopped = false;
@@ -711,7 +715,24 @@ export class Pod {
   }
 
   /** Recomputes health now (also done every second in the background). */
+  /**
+   * `refreshHealth` unless nothing it reads changed since the last time: status may be
+   * polled many times a second, and a refresh walks every live version. Time alone changes
+   * nothing here (grace expiry acts through placement); the periodic refresh runs anyway.
+   */
+  refreshHealthIfChanged(): void {
+    const last = this.healthBasis;
+    const now = this.currentHealthBasis();
+    if (last && last.refs === now.refs && last.holdings === now.holdings && last.topology === now.topology && last.reaction === now.reaction) return;
+    this.refreshHealth();
+  }
+
+  private currentHealthBasis(): HealthBasis {
+    return { refs: this.liveVersions.refs(), holdings: this.meta.holdings.generation, topology: this.topologyChanges, reaction: this.health.reaction };
+  }
+
   refreshHealth(): void {
+    this.healthBasis = this.currentHealthBasis();
     const reachableFull = this.membership.all().filter((m) => m.role === "full" && m.state !== "left" && this.liveness.isReachable(m.podId));
     const counted = new Set(reachableFull.map((m) => m.podId));
     const files: FileReplicas[] = [];
@@ -841,7 +862,10 @@ export class Pod {
   /** Replication state changed: for the given versions only (a holdings delta), or anything. */
   private changed(versions?: readonly string[]): void {
     if (versions) this.replicator.touch(versions);
-    else this.replicator.trigger();
+    else {
+      this.topologyChanges++; // membership, connections or config
+      this.replicator.trigger();
+    }
     this.wakeAckWaiters();
   }
 
@@ -906,6 +930,14 @@ function describeChanges(before: ClusterConfig, after: ClusterConfig): string[] 
 function placementAffinity(member: MemberRecord): Partial<Affinity> {
   const a = member.affinity;
   return a ? { replicas: a.replicas, new_files: a.new, hot_files: a.hot, cold_files: a.cold } : {};
+}
+
+/** The inputs of a health computation, compared by identity and counters. */
+interface HealthBasis {
+  refs: readonly LiveVersionRef[];
+  holdings: number;
+  topology: number;
+  reaction: string;
 }
 
 /** How many of `pods` are in `set` (status runs this per live version: no array built). */

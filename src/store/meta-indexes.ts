@@ -84,6 +84,7 @@ export class PeerHoldings {
    * many times a second, so a read hands out the stored array instead of a fresh copy.
    */
   private readonly byVersion = new Map<string, readonly string[]>();
+  private changes = 0;
 
   constructor(
     private readonly commit: GroupCommit,
@@ -129,12 +130,19 @@ export class PeerHoldings {
       ops.push({ type: "del", key: `${PeerHoldings.PREFIX}${peer}!${v}` });
     }
     if (set.size === 0) this.byPeer.delete(peer);
-    if (ops.length) await this.commit.enqueue(ops);
+    if (ops.length === 0) return;
+    this.changes++;
+    await this.commit.enqueue(ops);
   }
 
   /** Forgets a peer entirely (it left the cluster). */
   forget(peer: string): Promise<void> {
     return this.patch(peer, { remove: [...(this.byPeer.get(peer) ?? [])] });
+  }
+
+  /** Grows with every change to the index: a cheap "did anything change since" check. */
+  get generation(): number {
+    return this.changes;
   }
 
   versionsOf(peer: string): ReadonlySet<string> {
