@@ -10,6 +10,7 @@ import * as fs from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { cpuSeconds } from "./lib/proc-cpu.mjs";
 
 const smoke = process.argv.includes("--smoke");
 const MiB = 1024 * 1024;
@@ -157,12 +158,6 @@ try {
 }
 
 /** User + system CPU seconds of process `pid` so far (every thread), from /proc. */
-async function cpuSeconds(pid) {
-  const fields = (await fs.readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1].split(" ");
-  // utime and stime are fields 14 and 15 of stat(5), counted after "pid (comm) ", in clock ticks (100/s).
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
 async function waitUntil(probe, timeoutMs = 30_000) {
   const deadline = performance.now() + timeoutMs;
   while (!(await probe())) {

@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { adminRequest } from "../dist/src/cli/admin-client.js";
+import { cpuSeconds } from "./lib/proc-cpu.mjs";
 
 const args = process.argv.slice(2);
 const smoke = args.includes("--smoke");
@@ -45,6 +46,9 @@ const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
 const root = mkdtempSync(join(tmpdir(), "wormhole-bench-offline-"));
 const mnt = join(root, "laptop-mnt");
 const children = [];
+const pidOf = new Map();
+/** CPU seconds each pod spent converging, for the table. */
+let cpuByPod = "";
 const logs = new Map();
 
 const cli = (...argv) => execFileSync(process.execPath, [CLI, ...argv], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
@@ -74,6 +78,7 @@ async function startPod(name, extra = []) {
   child.stderr.on("data", record);
   child.on("exit", (code, signal) => logs.set(name, `${logs.get(name)}[exited: ${code ?? signal}]\n`));
   children.push(child);
+  pidOf.set(name, child.pid);
   await until(`pod ${name}`, async () => {
     if (child.exitCode !== null) throw new Error(`pod ${name} exited: ${logs.get(name)}`);
     return Boolean(await adminRequest(data, "GET", "/status"));
@@ -187,9 +192,15 @@ try {
         console.error(`${Math.round(performance.now() - started)} ms: laptop ${l.client.state} queued ${JSON.stringify(l.client.queued)}; a ${JSON.stringify(f.files)} pending ${f.pendingFetches}`);
       }, 500)
     : undefined;
+  const podNames = ["a", "b", "laptop"];
+  const cpuBefore = await Promise.all(podNames.map((name) => cpuSeconds(pidOf.get(name))));
   await adminRequest(laptop, "POST", "/network", { online: true });
   await until("every pod converged with full redundancy", () => convergedAndReplicated(pods, laptop, a), smoke ? 60_000 : 600_000, 10);
   results.reconnectConvergeMs = Math.round(performance.now() - started);
+  const cpuAfter = await Promise.all(podNames.map((name) => cpuSeconds(pidOf.get(name))));
+  const cpuUsed = cpuAfter.map((after, i) => after - cpuBefore[i]);
+  results.convergeCpuSec = Number(cpuUsed.reduce((sum, used) => sum + used, 0).toFixed(2));
+  cpuByPod = podNames.map((name, i) => `${name} ${cpuUsed[i].toFixed(1)}`).join(", ");
   clearInterval(trace);
   if (trace) for (const [name, log] of logs) console.error(`--- pod ${name} ---\n${log}`);
 
@@ -221,6 +232,7 @@ const rows = [
   [`reconnect → converged (${CHANGES} changes, ${results.contentMiB} MiB)`, `${results.reconnectConvergeMs} ms`, `≤ ${results.targetMs} ms`],
   [`  raw bytes x${REDUNDANCY} at loopback speed`, `${results.rawBytesMs} ms`, ""],
   ["  loopback TCP copy", `${results.loopbackMBps} MB/s`, ""],
+  ["  CPU of the three pods meanwhile (2 cores)", `${results.convergeCpuSec} s`, cpuByPod],
   ["  queued when reconnecting", `${results.queuedChanges} changes, ${results.queuedUploads} uploads`, ""],
   ["stat on the client while offline, p50", `${results.offlineStatP50Us} µs`, ""],
 ];

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 
 const here = new URL(".", import.meta.url).pathname;
+// Benchmarks are the .mjs files of this folder; bench/lib holds their shared helpers.
 const benches = readdirSync(here).filter((f) => f.endsWith(".mjs") && f !== "run-smoke.mjs").sort();
 let failed = 0;
 for (const bench of benches) {
