@@ -48,7 +48,7 @@ const mnt = join(root, "laptop-mnt");
 const children = [];
 const pidOf = new Map();
 /** CPU seconds each pod spent converging, for the table. */
-let cpuByPod = "";
+let cpuByPod;
 const logs = new Map();
 
 const cli = (...argv) => execFileSync(process.execPath, [CLI, ...argv], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
