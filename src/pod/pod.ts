@@ -714,7 +714,6 @@ export class Pod {
     return this.health.reaction === "read-only" || this.health.reaction === "stop" ? "read-only" : "ok";
   }
 
-  /** Recomputes health now (also done every second in the background). */
   /**
    * `refreshHealth` unless nothing it reads changed since the last time: status may be
    * polled many times a second, and a refresh walks every live version. Time alone changes
@@ -731,6 +730,7 @@ export class Pod {
     return { refs: this.liveVersions.refs(), holdings: this.meta.holdings.generation, topology: this.topologyChanges, reaction: this.health.reaction };
   }
 
+  /** Recomputes health now (also done every second in the background). */
   refreshHealth(): void {
     this.healthBasis = this.currentHealthBasis();
     const reachableFull = this.membership.all().filter((m) => m.role === "full" && m.state !== "left" && this.liveness.isReachable(m.podId));
