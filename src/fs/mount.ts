@@ -7,9 +7,11 @@
 // big_writes and the other libfuse-only options ride inside `fsname`, because fuse-native
 // joins that value into the -o string verbatim and has no option for them.
 import { mkdir, readdir, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import type { FileService } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
+import { UserError } from "../pod/user-error.js";
 import { fuseOps, utimensHandler } from "./fuse-ops.js";
 import { MountOperations } from "./operations.js";
 import { clearStaleMount } from "./stale-mount.js";
@@ -101,20 +103,30 @@ async function resetStaging(stagingDir: string, log: Logger): Promise<void> {
 /**
  * fuse-native links against libfuse.so.2 when it is loaded, so it is loaded only when a pod
  * mounts: init, join, the CLI and a pod without a mount work on a machine without libfuse.
+ * It is required synchronously first: a failed dlopen inside a dynamic `import()` is not a
+ * rejection in Node 20 but an uncaught exception that kills the process (tested by hand
+ * with libfuse removed), while `require` throws where we can catch it. The import then
+ * reuses the loaded module.
  */
 async function loadFuseBinding(): Promise<typeof import("./fuse-binding.js")> {
   try {
-    return await import("./fuse-binding.js");
+    createRequire(import.meta.url)("fuse-native");
   } catch (err) {
-    throw new Error(
-      `cannot load the FUSE library: ${(err as Error).message.split("\n")[0]}. Install it (Debian/Ubuntu: \`apt-get install -y libfuse2 fuse3\`) or start the pod without a mount point (docs/install.md).`,
-      { cause: err },
+    const error = new UserError(
+      `cannot load the FUSE library, so the cluster cannot be mounted: ${(err as Error).message.split("\n")[0]}`,
+      "install it (Debian/Ubuntu: `apt-get install -y libfuse2 fuse3`), or start the pod without a mount point (docs/install.md)",
     );
+    error.cause = err;
+    throw error;
   }
+  return import("./fuse-binding.js");
 }
 
-function mountError(mountpoint: string, err: Error): Error {
-  return new Error(
-    `could not mount at ${mountpoint}: ${err.message}. Check that /dev/fuse exists, that libfuse2 and fusermount are installed, and that the path is an empty directory (docs/install.md).`,
+function mountError(mountpoint: string, err: Error): UserError {
+  const error = new UserError(
+    `could not mount at ${mountpoint}: ${err.message}`,
+    "check that /dev/fuse exists, that libfuse2 and fusermount are installed, and that the path is an empty directory (docs/install.md)",
   );
+  error.cause = err;
+  return error;
 }
