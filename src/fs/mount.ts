@@ -112,21 +112,21 @@ async function loadFuseBinding(): Promise<typeof import("./fuse-binding.js")> {
   try {
     createRequire(import.meta.url)("fuse-native");
   } catch (err) {
-    const error = new UserError(
+    throw new UserError(
       `cannot load the FUSE library, so the cluster cannot be mounted: ${(err as Error).message.split("\n")[0]}`,
       "install it (Debian/Ubuntu: `apt-get install -y libfuse2 fuse3`), or start the pod without a mount point (docs/install.md)",
+      400,
+      err,
     );
-    error.cause = err;
-    throw error;
   }
   return import("./fuse-binding.js");
 }
 
 function mountError(mountpoint: string, err: Error): UserError {
-  const error = new UserError(
+  return new UserError(
     `could not mount at ${mountpoint}: ${err.message}`,
     "check that /dev/fuse exists, that libfuse2 and fusermount are installed, and that the path is an empty directory (docs/install.md)",
+    400,
+    err,
   );
-  error.cause = err;
-  return error;
 }

@@ -43,7 +43,7 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
     if (!this.active) return;
     this.expected += data.length;
     for (let done = 0; done < data.length; ) {
-      this.block ??= Buffer.allocUnsafeSlow(this.blocksMade === 0 ? FIRST_BLOCK : this.blocksMade === 1 ? BLOCK - FIRST_BLOCK : BLOCK);
+      this.block ??= Buffer.allocUnsafeSlow(this.nextBlockSize());
       const n = data.copy(this.block, this.blockUsed, done);
       this.blockUsed += n;
       done += n;
@@ -82,6 +82,13 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
       await new Promise<void>((wake) => (this.wakeConsumer = wake));
       this.wakeConsumer = undefined;
     }
+  }
+
+  /** FIRST_BLOCK, then the rest of the chunker's first block, then whole chunker blocks. */
+  private nextBlockSize(): number {
+    if (this.blocksMade === 0) return FIRST_BLOCK;
+    if (this.blocksMade === 1) return BLOCK - FIRST_BLOCK;
+    return BLOCK;
   }
 
   private enqueueBlock(): void {

@@ -9,13 +9,15 @@ export class UserError extends Error {
    * @param hint    what to do about it
    * @param status  the admin API's HTTP status for it (4xx): 400 bad request, 404 no such
    *                path or pod, 409 conflicting state (e.g. already draining)
+   * @param cause   the underlying error, kept for WORMHOLE_DEBUG stack traces
    */
   constructor(
     message: string,
     readonly hint: string,
     readonly status = 400,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, cause === undefined ? undefined : { cause });
     if (!Number.isInteger(status) || status < 400 || status > 499) throw new RangeError(`UserError status must be 4xx, got ${status}`);
   }
 }
