@@ -10,6 +10,7 @@ import * as fs from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fsnameWithOptions } from "../dist/src/fs/mount.js";
 import { cpuSeconds } from "./lib/proc-cpu.mjs";
 
 const smoke = process.argv.includes("--smoke");
@@ -31,6 +32,7 @@ const data = join(root, "data");
 const mnt = join(root, "mnt");
 const dataB = join(root, "data-b");
 const mntB = join(root, "mnt-b");
+const nullMnt = join(root, "mnt-null");
 /** Beside the data directory, on the same disk (initPod wants the data directory to itself). */
 const disk = join(root, "disk-baseline");
 await fs.mkdir(mnt, { recursive: true });
@@ -61,18 +63,28 @@ try {
   const reread = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
   const creates = { mount: await createMany(join(mnt, "many")), disk: await createMany(join(disk, "many")) };
   const stats = { mount: await statMany(join(mnt, "many")), disk: await statMany(join(disk, "many")) };
+  // The same on a FUSE file system that does no work at all, mounted with the pod's options:
+  // the ceiling of fuse-native and the kernel round trips on this machine, in this run.
+  const nullFuse = await startNullFuse(nullMnt);
+  try {
+    creates.nullFuse = await createMany(join(nullMnt, "many"));
+    stats.nullFuse = await statMany(join(nullMnt, "many"));
+  } finally {
+    await stopMount(nullFuse);
+  }
 
   const rows = [
     ["sequential write (MB/s)", write.mount, write.disk],
     ["sequential read (MB/s)", read.mount, read.disk],
     ["sequential re-read (MB/s)", reread.mount, reread.disk],
-    [`creates/s (${FILES} empty files)`, creates.mount, creates.disk],
-    ["stats/s", stats.mount, stats.disk],
+    [`creates/s (${FILES} empty files)`, creates.mount, creates.disk, creates.nullFuse],
+    ["stats/s", stats.mount, stats.disk, stats.nullFuse],
   ];
   const p50 = quantile(propagation.total, 0.5);
   console.log(`fs bench${smoke ? " (smoke)" : ""}: ${BIG / MiB} MiB file, ${FILES} files by ${PARALLEL} writers in ${PARALLEL} directories. 2 shared cores: numbers are noisy.`);
-  console.log("metric".padEnd(34) + "mount".padStart(12) + "pod disk".padStart(12));
-  for (const [name, m, d] of rows) console.log(name.padEnd(34) + m.toFixed(0).padStart(12) + d.toFixed(0).padStart(12));
+  console.log("metric".padEnd(34) + "mount".padStart(12) + "pod disk".padStart(12) + "null FUSE".padStart(12));
+  for (const [name, m, d, n] of rows) console.log(name.padEnd(34) + m.toFixed(0).padStart(12) + d.toFixed(0).padStart(12) + (n === undefined ? "" : n.toFixed(0)).padStart(12));
+  console.log("null FUSE: fuse-native answering from memory with the pod's mount options (no work: the binding's ceiling here)");
   const ms = (values) => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p90 ${quantile(values, 0.9).toFixed(1)} ms, max ${quantile(values, 1).toFixed(1)} ms`;
   console.log(`pod CPU per GiB written through the mount: ${writeCpuSecPerGiB.toFixed(1)} s`);
   console.log(`4 KiB file written + closed in mount A until it reads back in mount B (${PROPAGATIONS} files): ${ms(propagation.total)}`);
@@ -87,6 +99,8 @@ try {
       diskReadMBps: round(read.disk),
       createsPerSec: round(creates.mount),
       statsPerSec: round(stats.mount),
+      nullFuseCreatesPerSec: round(creates.nullFuse),
+      nullFuseStatsPerSec: round(stats.nullFuse),
       mountPropagationP50Ms: round(p50),
     }),
   );
@@ -203,6 +217,18 @@ async function startMount(data, mnt) {
     proc.on("exit", (code) => (clearTimeout(timer), reject(new Error(`mount exited ${code}:\n${output}`))));
   });
   proc.output = () => output;
+  return proc;
+}
+
+async function startNullFuse(mountpoint) {
+  const script = new URL("./lib/null-fuse.mjs", import.meta.url).pathname;
+  const proc = spawn(process.execPath, [script, mountpoint, fsnameWithOptions({})], { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  proc.stderr.on("data", (d) => (output += d));
+  await new Promise((resolve, reject) => {
+    proc.stdout.once("data", resolve);
+    proc.on("exit", (code) => reject(new Error(`null FUSE mount exited ${code}:\n${output}`)));
+  });
   return proc;
 }
 

@@ -186,6 +186,7 @@ try {
   const queued = (await status(laptop)).client.queued;
 
   const started = performance.now();
+  const startedUs = process.hrtime.bigint() / 1000n;
   const trace = args.includes("--trace")
     ? setInterval(async () => {
         const [l, f] = await Promise.all([status(laptop), status(a)]);
@@ -197,6 +198,8 @@ try {
   await adminRequest(laptop, "POST", "/network", { online: true });
   await until("every pod converged with full redundancy", () => convergedAndReplicated(pods, laptop, a), smoke ? 60_000 : 600_000, 10);
   results.reconnectConvergeMs = Math.round(performance.now() - started);
+  // The profiles' clock is the monotonic clock in µs: this window is the converge phase in them.
+  if (cpuProfDir) console.error(`converge window (monotonic µs): ${startedUs} ${process.hrtime.bigint() / 1000n}`);
   const cpuAfter = await Promise.all(podNames.map((name) => cpuSeconds(pidOf.get(name))));
   const cpuUsed = cpuAfter.map((after, i) => after - cpuBefore[i]);
   results.convergeCpuSec = Number(cpuUsed.reduce((sum, used) => sum + used, 0).toFixed(2));

@@ -60,13 +60,7 @@ export class ClientQueue {
   }
 
   snapshot(): QueuedWork {
-    let uploads = 0;
-    let bytes = 0;
-    for (const entry of this.meta.outbox.list()) {
-      uploads++;
-      bytes += entry.size;
-    }
-    return { changes: this.changes, uploads, bytes };
+    return { changes: this.changes, uploads: this.meta.outbox.size, bytes: this.meta.outbox.bytes };
   }
 
   /** Saves the count now (at stop). */

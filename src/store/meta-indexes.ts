@@ -25,11 +25,15 @@ export interface OutboxEntry {
 export class Outbox {
   static readonly PREFIX = "o!";
   private readonly listeners = new Set<(version: string, added: boolean) => void>();
+  /** Sum of the entries' sizes, kept as they change: status asks for it many times a second. */
+  private totalBytes = 0;
 
   constructor(
     private readonly commit: GroupCommit,
     private readonly entries: Map<string, OutboxEntry>,
-  ) {}
+  ) {
+    for (const entry of entries.values()) this.totalBytes += entry.size;
+  }
 
   static async load(db: MetaDb, commit: GroupCommit): Promise<Outbox> {
     const raw = await loadPrefix(db, Outbox.PREFIX);
@@ -39,13 +43,17 @@ export class Outbox {
   async add(version: string, size: number): Promise<void> {
     assertChunkId(version);
     const entry = { size, addedAt: Date.now() };
+    this.totalBytes += size - (this.entries.get(version)?.size ?? 0);
     this.entries.set(version, entry);
     this.emit(version, true);
     await this.commit.enqueue([{ type: "put", key: Outbox.PREFIX + version, value: json(entry) }]);
   }
 
   async remove(version: string): Promise<void> {
-    if (!this.entries.delete(version)) return;
+    const entry = this.entries.get(version);
+    if (entry === undefined) return;
+    this.entries.delete(version);
+    this.totalBytes -= entry.size;
     this.emit(version, false);
     await this.commit.enqueue([{ type: "del", key: Outbox.PREFIX + version }]);
   }
@@ -60,6 +68,11 @@ export class Outbox {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Total size of the versions waiting. */
+  get bytes(): number {
+    return this.totalBytes;
   }
 
   /** Called on every add/remove (the cache uses it to protect outbox chunks). */

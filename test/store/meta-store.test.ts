@@ -118,7 +118,11 @@ test("outbox, peer holdings and local state persist across restarts", () =>
     const meta = await MetaStore.open(dir);
     await meta.outbox.add(VERSION_A, 100);
     await meta.outbox.add(VERSION_B, 200);
+    await meta.outbox.add(VERSION_B, 250); // re-added with a new size: counted once
     await meta.outbox.remove(VERSION_A);
+    await meta.outbox.remove(VERSION_A); // already gone: no change
+    await meta.outbox.add(VERSION_B, 200);
+    assert.deepEqual([meta.outbox.size, meta.outbox.bytes], [1, 200]);
     await meta.holdings.replace("pod-1", [VERSION_A, VERSION_B]);
     await meta.holdings.replace("pod-2", [VERSION_B]);
     await meta.holdings.patch("pod-1", { add: [VERSION_C], remove: [VERSION_A] });
@@ -129,6 +133,7 @@ test("outbox, peer holdings and local state persist across restarts", () =>
 
     const again = await MetaStore.open(dir);
     assert.deepEqual(again.outbox.list().map((e) => [e.version, e.size]), [[VERSION_B, 200]]);
+    assert.equal(again.outbox.bytes, 200, "the total is rebuilt from the entries on load");
     assert.ok(again.outbox.has(VERSION_B) && !again.outbox.has(VERSION_A));
     assert.deepEqual([...again.holdings.versionsOf("pod-1")].sort(), [VERSION_B, VERSION_C]);
     assert.deepEqual([...again.holdings.holdersOf(VERSION_B)].sort(), ["pod-1", "pod-2"]);

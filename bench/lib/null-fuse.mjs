@@ -1,0 +1,41 @@
+// A FUSE file system that does nothing: fuse-native answering every operation at once from
+// a Map in memory, mounted with the options a pod uses (argv[3], the pod's `fsname` string).
+// bench/fs.mjs runs its creates and stats against it in the same run as against the pod:
+// what the binding and the kernel round trips alone allow on this machine, the ceiling of
+// any file system built on fuse-native here (as `dd` is for disk throughput).
+// Usage: node bench/lib/null-fuse.mjs <mountpoint> <fsname-with-options>; prints "mounted",
+// unmounts on SIGTERM/SIGINT.
+import Fuse from "fuse-native";
+
+const [mountpoint, fsname] = process.argv.slice(2);
+const now = new Date();
+const entries = new Map([["/", "dir"]]);
+const statOf = (kind) => ({ mtime: now, atime: now, ctime: now, nlink: 1, size: 0, mode: kind === "dir" ? 0o40755 : 0o100644, uid: process.getuid(), gid: process.getgid() });
+const parentOf = (path) => path.slice(0, path.lastIndexOf("/")) || "/";
+/** Adds `path` if its parent directory exists (else ENOENT, as `mkdir -p` expects). */
+const add = (path, kind, cb, ...result) => {
+  if (entries.get(parentOf(path)) !== "dir") return cb(Fuse.ENOENT);
+  entries.set(path, kind);
+  cb(0, ...result);
+};
+const ops = {
+  getattr: (path, cb) => (entries.has(path) ? cb(0, statOf(entries.get(path))) : cb(Fuse.ENOENT)),
+  readdir: (_path, cb) => cb(0, []),
+  mkdir: (path, _mode, cb) => add(path, "dir", cb),
+  create: (path, _mode, cb) => add(path, "file", cb, 1),
+  open: (_path, _flags, cb) => cb(0, 1),
+  flush: (_path, _fd, cb) => cb(0),
+  release: (_path, _fd, cb) => cb(0),
+};
+// The pod's timeout setting too: fuse-native arms a timer per operation when one is set.
+const fuse = new Fuse(mountpoint, ops, { fsname, force: true, mkdir: true, timeout: { default: 60_000 } });
+fuse.mount((err) => {
+  if (err) {
+    console.error(`null FUSE mount at ${mountpoint} failed: ${err.message}`);
+    process.exit(1);
+  }
+  console.log("mounted");
+});
+const stop = () => fuse.unmount(() => process.exit(0));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
