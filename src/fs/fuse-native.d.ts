@@ -1,5 +1,6 @@
-// Types for fuse-native 2.2.6 (the package ships none). Only what src/fs uses is declared;
-// the signatures follow index.js, which differs from the README in places (see docs/mount.md).
+// Types for fuse-native 2.2.6 as native/fuse-native builds it (the package ships none). Only
+// what src/fs uses is declared; the signatures follow index.js, which differs from the
+// README in places (see docs/mount.md).
 declare module "fuse-native" {
   export type Callback = (code: number, ...values: unknown[]) => void;
 
@@ -44,14 +45,13 @@ declare module "fuse-native" {
     timeout?: number | false | Record<string, number | false>;
   }
 
-  export type Handler = (nativeLocals: Buffer, opCode: number, ...args: unknown[]) => void;
-
   class Fuse {
     constructor(mnt: string, ops: object, opts?: FuseOptions);
     readonly mnt: string;
     mount(cb: (err: Error | null) => void): void;
     unmount(cb: (err: Error | null) => void): void;
-    protected _makeHandlerArray(): Handler[];
+    /** The process that made the request being handled; only valid while a handler runs synchronously. */
+    caller(): { uid: number; gid: number; pid: number };
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
     static readonly ENOENT: number;
   }

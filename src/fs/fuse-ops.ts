@@ -4,9 +4,14 @@
 import type { Callback } from "fuse-native";
 import type { Logger } from "../pod/log.js";
 import { EIO, knownErrno } from "./errno.js";
+import type { Owner } from "../pod/file-service.js";
 import type { MountOperations } from "./operations.js";
 
-export function fuseOps(ops: MountOperations, log: Logger): object {
+/**
+ * `caller` is the user of the request being handled (fuse-native's `caller()`); it is only
+ * valid while a handler runs synchronously, so the handlers read it first thing.
+ */
+export function fuseOps(ops: MountOperations, log: Logger, caller: () => Owner): object {
   const answer = (name: string, path: string, cb: Callback, body: () => unknown): void => {
     let result: unknown;
     try {
@@ -36,19 +41,19 @@ export function fuseOps(ops: MountOperations, log: Logger): object {
         (err) => cb(errnoOf("readdir", path, err, log)),
       ),
     readlink: (path: string, cb: Callback) => answer("readlink", path, cb, () => ops.readlink(path)),
-    mkdir: (path: string, mode: number, cb: Callback) => answer("mkdir", path, cb, () => ops.mkdir(path, mode)),
+    mkdir: (path: string, mode: number, cb: Callback) => answer("mkdir", path, cb, () => ops.mkdir(path, mode, caller())),
     rmdir: (path: string, cb: Callback) => answer("rmdir", path, cb, () => ops.rmdir(path)),
-    symlink: (target: string, path: string, cb: Callback) => answer("symlink", path, cb, () => ops.symlink(target, path)),
+    symlink: (target: string, path: string, cb: Callback) => answer("symlink", path, cb, () => ops.symlink(target, path, caller())),
     unlink: (path: string, cb: Callback) => answer("unlink", path, cb, () => ops.unlink(path)),
     rename: (from: string, to: string, cb: Callback) => answer("rename", from, cb, () => ops.rename(from, to)),
     link: (_from: string, to: string, cb: Callback) => answer("link", to, cb, () => Promise.reject(Object.assign(new Error("hard links are not supported"), { code: "EPERM" }))),
     chmod: (path: string, mode: number, cb: Callback) => answer("chmod", path, cb, () => ops.chmod(path, mode)),
     chown: (path: string, uid: number, gid: number, cb: Callback) => answer("chown", path, cb, () => ops.chown(path, uid, gid)),
-    // utimens itself is routed through WormholeFuse (fuse-native drops mtime); this marks it implemented.
-    utimens: () => undefined,
+    // A time the caller left out (UTIME_OMIT) is undefined.
+    utimens: (path: string, atime: number | undefined, mtime: number | undefined, cb: Callback) => answer("utimens", path, cb, () => ops.utimens(path, atime, mtime)),
     access: (path: string, mode: number, cb: Callback) => answer("access", path, cb, () => ops.access(path, mode)),
     statfs: (path: string, cb: Callback) => answer("statfs", path, cb, () => ops.statfs()),
-    create: (path: string, mode: number, cb: Callback) => answer("create", path, cb, () => ops.create(path, mode)),
+    create: (path: string, mode: number, cb: Callback) => answer("create", path, cb, () => ops.create(path, mode, caller())),
     open: (path: string, flags: number, cb: Callback) => answer("open", path, cb, () => ops.openFile(path, flags)),
     read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => count("read", path, cb, () => ops.read(fd, buf, len, pos)),
     write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => count("write", path, cb, () => ops.write(fd, buf, len, pos)),
@@ -59,15 +64,6 @@ export function fuseOps(ops: MountOperations, log: Logger): object {
     fsync: (path: string, _datasync: number, fd: number, cb: Callback) => answer("fsync", path, cb, () => ops.fsync(path, fd)),
     fsyncdir: (path: string, _datasync: number, _fd: number, cb: Callback) => answer("fsyncdir", path, cb, () => ops.fsyncdir()),
     release: (path: string, fd: number, cb: Callback) => answer("release", path, cb, () => ops.release(path, fd)),
-  };
-}
-
-export function utimensHandler(ops: MountOperations, log: Logger) {
-  return (path: string, atimeMs: number, mtimeMs: number, cb: (code: number) => void): void => {
-    ops.utimens(path, atimeMs, mtimeMs).then(
-      () => cb(0),
-      (err) => cb(errnoOf("utimens", path, err, log)),
-    );
   };
 }
 

@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import type { FileService } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
 import { UserError } from "../pod/user-error.js";
-import { fuseOps, utimensHandler } from "./fuse-ops.js";
+import { fuseOps } from "./fuse-ops.js";
 import { MountOperations } from "./operations.js";
 import { clearStaleMount } from "./stale-mount.js";
 
@@ -55,11 +55,11 @@ export async function mountFileService(files: FileService, options: MountOptions
   if (options.allowOther && !options.defaultPermissions) {
     log.warn("allow_other without default_permissions: every local user can read and write every file in the mount");
   }
-  const { WormholeFuse } = await loadFuseBinding();
+  const Fuse = await loadFuseBinding();
   const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log);
-  const fuse = new WormholeFuse(
+  const fuse: InstanceType<typeof Fuse> = new Fuse(
     mountpoint,
-    fuseOps(operations, log),
+    fuseOps(operations, log, () => fuse.caller()),
     {
       fsname: fsnameWithOptions(options),
       subtype: "wormhole",
@@ -70,8 +70,6 @@ export async function mountFileService(files: FileService, options: MountOptions
       // A commit of a large file may take longer than fuse-native's 15 s default.
       timeout: { default: 60_000, flush: false, fsync: false, release: false, truncate: false, ftruncate: false },
     },
-    utimensHandler(operations, log),
-    (m) => log.warn(m),
   );
   await new Promise<void>((done, fail) => fuse.mount((err) => (err ? fail(mountError(mountpoint, err)) : done())));
   log.info(`mounted at ${mountpoint}`);
@@ -108,7 +106,7 @@ async function resetStaging(stagingDir: string, log: Logger): Promise<void> {
  * with libfuse removed), while `require` throws where we can catch it. The import then
  * reuses the loaded module.
  */
-async function loadFuseBinding(): Promise<typeof import("./fuse-binding.js")> {
+async function loadFuseBinding(): Promise<typeof import("fuse-native").default> {
   try {
     createRequire(import.meta.url)("fuse-native");
   } catch (err) {
@@ -119,7 +117,7 @@ async function loadFuseBinding(): Promise<typeof import("./fuse-binding.js")> {
       err,
     );
   }
-  return import("./fuse-binding.js");
+  return (await import("fuse-native")).default;
 }
 
 function mountError(mountpoint: string, err: Error): UserError {

@@ -16,14 +16,13 @@ const TYPE_BITS = { file: constants.S_IFREG, dir: constants.S_IFDIR, symlink: co
 const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{16}$/;
 const O_ACCMODE = 3; // not in node:fs constants
 const NO_ID = 0xffffffff; // chown(-1) as fuse-native passes it: "leave unchanged"
+const S_ISGID = 0o2000; // not in node:fs constants
 
 export class MountOperations {
   readonly open: OpenFiles;
   /** Unlinked files still open (libfuse's .fuse_hidden names): kept out of the namespace. */
   private readonly hidden = new Map<string, Entry>();
   private readonly cacheGuard = new CacheGuard();
-  /** The pod's own user: owner of new entries at the root (see ownerOfNew). */
-  private readonly owner: Owner = { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
 
   constructor(
     private readonly files: FileService,
@@ -61,16 +60,18 @@ export class MountOperations {
     return this.files.readlink(path);
   }
 
-  async mkdir(path: string, mode: number): Promise<void> {
-    await this.files.mkdir(path, mode & 0o7777, this.ownerOfNew(path));
+  async mkdir(path: string, mode: number, caller: Owner): Promise<void> {
+    const { owner, inSetgidDir } = this.ownerOfNew(path, caller);
+    // A directory made in a set-group-ID directory is set-group-ID too (as on Linux).
+    await this.files.mkdir(path, (mode & 0o7777) | (inSetgidDir ? S_ISGID : 0), owner);
   }
 
   async rmdir(path: string): Promise<void> {
     await this.files.rmdir(path);
   }
 
-  async symlink(target: string, path: string): Promise<void> {
-    await this.files.symlink(target, path, this.ownerOfNew(path));
+  async symlink(target: string, path: string, caller: Owner): Promise<void> {
+    await this.files.symlink(target, path, this.ownerOfNew(path, caller).owner);
   }
 
   async unlink(path: string): Promise<void> {
@@ -99,11 +100,12 @@ export class MountOperations {
   }
 
   /** atime is not stored (see docs/mount.md); mtime is, and an open file keeps it for its commit. */
-  async utimens(path: string, _atimeMs: number, mtimeMs: number): Promise<void> {
+  async utimens(path: string, _atimeMs: number | undefined, mtimeMs: number | undefined): Promise<void> {
     const entry = this.entry(path);
-    await this.files.setattr(path, { mtimeMs });
+    // mtime left out (`touch -a`): only ctime changes, as setattr always stamps it.
+    await this.files.setattr(path, mtimeMs === undefined ? {} : { mtimeMs });
     const file = await this.open.fileOf(entry.inode);
-    if (file) file.staged.mtimeMs = mtimeMs;
+    if (file && mtimeMs !== undefined) file.staged.mtimeMs = mtimeMs;
   }
 
   access(path: string, mode: number): void {
@@ -134,8 +136,8 @@ export class MountOperations {
 
   // ---- file content ---------------------------------------------------------------------
 
-  async create(path: string, mode: number): Promise<number> {
-    await this.files.createFile(path, mode & 0o7777, this.ownerOfNew(path));
+  async create(path: string, mode: number, caller: Owner): Promise<number> {
+    await this.files.createFile(path, mode & 0o7777, this.ownerOfNew(path, caller).owner);
     return this.open.open(this.files.stat(path), true);
   }
 
@@ -238,16 +240,14 @@ export class MountOperations {
   // ---- internals ---------------------------------------------------------------------------
 
   /**
-   * fuse-native does not expose the caller's uid/gid (libfuse's fuse_get_context), so a new
-   * entry takes the owner of the directory it is created in, as Samba's `inherit owner` does:
-   * with default_permissions only that owner (or root) may create there when the directory is
-   * not group- or world-writable, so per-user directories get their user's files. Directly
-   * under the root, the owner is the pod's user. See docs/mount.md "Ownership".
+   * A new entry belongs to the user who made it (the FUSE request's caller), with the
+   * caller's group, or the directory's group when the directory is set-group-ID, as on a
+   * local Linux file system. See docs/mount.md "Ownership".
    */
-  private ownerOfNew(path: string): Owner {
-    const parent = dirname(path);
-    const dir = parent === "/" ? undefined : this.files.lookup(parent);
-    return dir ? { uid: dir.attr.uid, gid: dir.attr.gid } : this.owner;
+  private ownerOfNew(path: string, caller: Owner): { owner: Owner; inSetgidDir: boolean } {
+    const dir = this.files.lookup(dirname(path));
+    const inSetgidDir = dir !== undefined && (dir.attr.mode & S_ISGID) !== 0;
+    return { owner: { uid: caller.uid, gid: inSetgidDir ? dir.attr.gid : caller.gid }, inSetgidDir };
   }
 
   /** Makes the staged content a version, unless nothing changed or the file was unlinked. */

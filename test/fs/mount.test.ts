@@ -205,7 +205,7 @@ describe("a mounted pod", () => {
     assert.deepEqual(new Set(listed), new Set(names));
   });
 
-  it("stores mode, owner and times (utimensat with one time omitted changes nothing: libfuse 2)", async () => {
+  it("stores mode, owner and times (utimensat with one time omitted changes the other)", async () => {
     const f = pod.at("attrs.txt");
     await fs.writeFile(f, "a");
     await fs.chmod(f, 0o640);
@@ -224,11 +224,13 @@ describe("a mounted pod", () => {
     // `touch -a` sets atime with mtime = UTIME_OMIT: mtime must stay.
     await run("touch", ["-a", "-d", "2010-10-10", f]);
     assert.equal((await fs.stat(f)).mtimeMs, st.mtimeMs);
-    // `touch -m` sets mtime with atime = UTIME_OMIT: libfuse 2.9 calls utimens only when both
-    // times are set, so this never reaches us and mtime stays (docs/mount.md). If this fails,
-    // the installed libfuse passes such calls on: remove the limitation from the docs.
+    // `touch -m` sets mtime with atime = UTIME_OMIT (native/fuse-native sets flag_utime_omit_ok).
     await run("touch", ["-m", "-d", "2011-11-11T11:11:11Z", f]);
-    assert.equal((await fs.stat(f)).mtimeMs, st.mtimeMs);
+    assert.equal((await fs.stat(f)).mtimeMs, Date.parse("2011-11-11T11:11:11Z"));
+    // UTIME_NOW: `touch -m` without a date.
+    const before = Date.now();
+    await run("touch", ["-m", f]);
+    assert.ok(Math.abs((await fs.stat(f)).mtimeMs - before) < 5_000, "mtime is now");
     // chown with -1 leaves that id alone
     await run("chown", [":4321", f]);
     st = await fs.stat(f);
@@ -243,12 +245,37 @@ describe("a mounted pod", () => {
     const home = pod.at("home-alice");
     await fs.mkdir(home);
     await fs.chown(home, ALICE, ALICE);
-    // A file alice creates in her directory is hers (new entries take the directory's owner).
+    // A file alice creates in her directory is hers.
     await as(ALICE, `echo mine > ${home}/mine.txt && mkdir ${home}/sub`);
     for (const path of ["mine.txt", "sub"]) {
       const st = await fs.stat(join(home, path));
       assert.deepEqual([st.uid, st.gid], [ALICE, ALICE], `${path} belongs to alice`);
     }
+    // In a shared directory (root's, mode 1777 like /tmp) each user's entries are their own:
+    // the owner is the caller of the request, not the directory's owner.
+    const shared = pod.at("shared");
+    await fs.mkdir(shared);
+    await fs.chmod(shared, 0o1777);
+    await as(ALICE, `echo a > ${shared}/alice.txt && ln -s alice.txt ${shared}/alice-link`);
+    await as(BOB, `mkdir ${shared}/bob-dir`);
+    const owners = async (path: string) => {
+      const st = await fs.lstat(join(shared, path));
+      return [st.uid, st.gid];
+    };
+    assert.deepEqual(await owners("alice.txt"), [ALICE, ALICE]);
+    assert.deepEqual(await owners("alice-link"), [ALICE, ALICE]);
+    assert.deepEqual(await owners("bob-dir"), [BOB, BOB]);
+    // The sticky bit: bob may not delete alice's file in the shared directory.
+    await assert.rejects(as(BOB, `rm -f ${shared}/alice.txt`), /Operation not permitted/);
+    // A set-group-ID directory gives new entries its group, and new directories its bit.
+    const team = pod.at("team");
+    await fs.mkdir(team);
+    await fs.chown(team, 0, 4100);
+    await fs.chmod(team, 0o2777);
+    await as(BOB, `touch ${team}/bob.txt && mkdir ${team}/bob-sub`);
+    assert.deepEqual([(await fs.stat(join(team, "bob.txt"))).uid, (await fs.stat(join(team, "bob.txt"))).gid], [BOB, 4100]);
+    const sub = await fs.stat(join(team, "bob-sub"));
+    assert.deepEqual([sub.uid, sub.gid, sub.mode & 0o2000], [BOB, 4100, 0o2000]);
     assert.equal((await fs.stat(join(home, "mine.txt"))).mode & 0o777, 0o644);
     // bob may read it (0644), not write it nor create files in her 0755 directory.
     assert.equal((await as(BOB, `cat ${home}/mine.txt`)).stdout, "mine\n");
