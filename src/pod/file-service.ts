@@ -7,6 +7,7 @@
 // (`deferringDurability()`) acknowledges at once and leaves the fsync to the group commit,
 // as a local disk does until fsync(2) — see docs/mount.md "Durability".
 import { stat, statfs as statfsAsync } from "node:fs/promises";
+import type { ClusterSpace } from "./cluster-space.js";
 import type { Logger } from "./log.js";
 import type { Attr, Entry, Namespace } from "../crdt/index.js";
 import { EMPTY_VERSION, VersionReader, writeVersion, type ChunkStore, type HashPool, type MetaStore, type VersionSource, type WrittenVersion } from "../store/index.js";
@@ -38,6 +39,8 @@ export interface FileServicePorts {
   maxFileSize?(path: string): number | null;
   /** Bytes this pod may still store (storage_limit minus what it holds), null for no limit (→ ENOSPC). */
   spaceLeft?(): number | null;
+  /** The cluster's space after redundancy, for statfs; undefined while unknown (then: this pod's disk). */
+  clusterSpace?(): ClusterSpace | undefined;
   log: Logger;
 }
 
@@ -312,8 +315,21 @@ export class FileService {
     return committed.written;
   }
 
+  /** The cluster's space (what `df` on the mount shows), or this pod's disk while that is unknown. */
   async statfs(): Promise<FsStats> {
     const disk = await statfsAsync(this.options.dataDir);
+    const cluster = this.ports.clusterSpace?.();
+    if (cluster !== undefined) {
+      return {
+        blockSize: disk.bsize,
+        totalBytes: cluster.totalBytes,
+        freeBytes: cluster.availableBytes,
+        availableBytes: cluster.availableBytes,
+        files: disk.files,
+        freeFiles: disk.ffree,
+        nameMax: 255,
+      };
+    }
     // With a storage_limit, report the pod's share: `df` on the mount then shows what fits.
     const left = this.ports.spaceLeft?.() ?? null;
     const limit = left === null ? null : left + this.chunks.usedBytes;

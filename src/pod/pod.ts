@@ -21,6 +21,7 @@ import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Me
 import { ChunkCache, ChunkNotFoundError, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
 import { admit } from "./admission.js";
 import { ClientQueue } from "./client-queue.js";
+import { type ClusterSpace, clusterSpace } from "./cluster-space.js";
 import { pullBounded } from "./client-reads.js";
 import { FileService } from "./file-service.js";
 import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
@@ -195,6 +196,7 @@ export class Pod {
           const limit = this.podConfig.pod.storageLimitBytes;
           return limit === null ? null : Math.max(0, limit - this.chunks.usedBytes);
         },
+        clusterSpace: () => this.knownClusterSpace(),
         log: this.log,
       },
       { pool: this.pool, dataDir: this.layout.root },
@@ -768,6 +770,16 @@ export class Pod {
     if (stillNeeded > 0) return;
     this.membership.update(this.podId, { state: "left" });
     this.log.info("drain complete: every file has its copies on other pods; this pod has left the cluster");
+  }
+
+  /**
+   * The space of the full pods this pod knows now (itself, if full, and the connected full
+   * peers' presence): a pod that is down counts again once it is back.
+   */
+  private knownClusterSpace(): ClusterSpace | undefined {
+    const spaces: unknown[] = this.mesh.connections().filter((c) => c.role === "full").map((c) => this.mesh.peer(c.podId)?.presence);
+    if (this.podConfig.pod.role === "full") spaces.push(this.presence);
+    return clusterSpace(spaces, this.clusterConfig.cluster.redundancy);
   }
 
   /** What this pod last told its peers about itself (also shown for it in `wormhole pods`). */

@@ -104,6 +104,22 @@ before(async () => {
 after(() => pods.dispose());
 
 describe("three pods, each mounted", () => {
+  it("shows the cluster's space in df: the three pods' disks over the redundancy of 2", async () => {
+    // The pods share this machine's disk, and none has a storage_limit: each offers all of it.
+    const disk = await fs.statfs(pods.cluster.root);
+    const diskBytes = disk.blocks * disk.bsize;
+    const mountBytes = async (pod: PodProcess) => {
+      const s = await fs.statfs(at(pod, "."));
+      return s.blocks * s.bsize;
+    };
+    // Each pod learns the others' space from their presence (sent on connect, then every 5 s).
+    for (const pod of [a, b, c]) {
+      await waitFor(`${pod.name}'s df to show 1.5 disks`, async () => Math.abs((await mountBytes(pod)) - 1.5 * diskBytes) < 2 ** 20);
+    }
+    const free = await fs.statfs(at(a, "."));
+    assert.ok(free.bavail * free.bsize <= 1.5 * disk.bavail * disk.bsize + 2 ** 30, "free space is over the redundancy too");
+  });
+
   it("shows a tree copied into one mount identically in the other two (cp -r, diff -r)", async () => {
     await run("cp", ["-r", src, at(a, "tree")]);
     await run("diff", ["-r", "--no-dereference", src, at(a, "tree")]);
