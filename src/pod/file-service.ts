@@ -319,29 +319,28 @@ export class FileService {
   async statfs(): Promise<FsStats> {
     const disk = await statfsAsync(this.options.dataDir);
     const cluster = this.ports.clusterSpace?.();
-    if (cluster !== undefined) {
-      return {
-        blockSize: disk.bsize,
-        totalBytes: cluster.totalBytes,
-        freeBytes: cluster.availableBytes,
-        availableBytes: cluster.availableBytes,
-        files: disk.files,
-        freeFiles: disk.ffree,
-        nameMax: 255,
-      };
-    }
-    // With a storage_limit, report the pod's share: `df` on the mount then shows what fits.
+    // The cluster's free space is what new files can take: df's free and available alike.
+    const space = cluster ? { totalBytes: cluster.totalBytes, freeBytes: cluster.availableBytes, availableBytes: cluster.availableBytes } : this.localSpace(disk);
+    return {
+      blockSize: disk.bsize,
+      totalBytes: space.totalBytes,
+      freeBytes: space.freeBytes,
+      availableBytes: space.availableBytes,
+      files: disk.files,
+      freeFiles: disk.ffree,
+      nameMax: 255,
+    };
+  }
+
+  /** This pod's disk; with a storage_limit, the pod's share of it, so `df` shows what fits. */
+  private localSpace(disk: { bsize: number; blocks: number; bfree: number; bavail: number }): Pick<FsStats, "totalBytes" | "freeBytes" | "availableBytes"> {
     const left = this.ports.spaceLeft?.() ?? null;
     const limit = left === null ? null : left + this.chunks.usedBytes;
     const cap = (bytes: number) => (left === null ? bytes : Math.min(bytes, left));
     return {
-      blockSize: disk.bsize,
       totalBytes: limit === null ? disk.blocks * disk.bsize : Math.min(limit, disk.blocks * disk.bsize),
       freeBytes: cap(disk.bfree * disk.bsize),
       availableBytes: cap(disk.bavail * disk.bsize),
-      files: disk.files,
-      freeFiles: disk.ffree,
-      nameMax: 255,
     };
   }
 

@@ -21,7 +21,7 @@ import { ChunkPull, DocSync, formatAddress, type Identity, type InviteClaims, Me
 import { ChunkCache, ChunkNotFoundError, ChunkStore, collectLiveChunks, decodeManifest, EMPTY_VERSION, HashPool, MetaStore, readManifest } from "../store/index.js";
 import { admit } from "./admission.js";
 import { ClientQueue } from "./client-queue.js";
-import { type ClusterSpace, clusterSpace } from "./cluster-space.js";
+import { type ClusterSpace, clusterSpace, type PodSpace } from "./cluster-space.js";
 import { pullBounded } from "./client-reads.js";
 import { FileService } from "./file-service.js";
 import { type DataDirLayout, dataDirLayout } from "./data-dir.js";
@@ -777,13 +777,13 @@ export class Pod {
    * peers' presence): a pod that is down counts again once it is back.
    */
   private knownClusterSpace(): ClusterSpace | undefined {
-    const spaces: unknown[] = this.mesh.connections().filter((c) => c.role === "full").map((c) => this.mesh.peer(c.podId)?.presence);
+    const spaces: unknown[] = this.reachableFullPods().map((m) => this.mesh.peer(m.podId)?.presence);
     if (this.podConfig.pod.role === "full") spaces.push(this.presence);
     return clusterSpace(spaces, this.clusterConfig.cluster.redundancy);
   }
 
   /** What this pod last told its peers about itself (also shown for it in `wormhole pods`). */
-  presence: { role: string; usedBytes: number; capacityBytes: number; freeBytes: number } = { role: "full", usedBytes: 0, capacityBytes: 0, freeBytes: 0 };
+  presence: PodSpace & { role: string } = { role: "full", usedBytes: 0, capacityBytes: 0, freeBytes: 0 };
 
   private async publishPresence(): Promise<void> {
     const disk = await statfs(this.layout.root).catch(() => undefined);
