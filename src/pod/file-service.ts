@@ -288,6 +288,10 @@ export class FileService {
           this.namespace.write(existing, { version, size });
         }
       });
+      // Durable before it returns, in deferred mode too: the content already is (its chunks
+      // are synced), and a file whose close returned must survive a crash of the pod, not
+      // come back empty. Only metadata-only changes are left to the background commit.
+      await this.durable();
     } catch (err) {
       stored.release();
       throw err;
