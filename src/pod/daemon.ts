@@ -8,6 +8,7 @@ import type { Entry } from "../crdt/index.js";
 import { type EntryDetails, fileRoutes } from "./file-routes.js";
 import { formatMetrics, type MetricSample, MetricsServer } from "./metrics-server.js";
 import { Pod } from "./pod.js";
+import { tuneHeapForPod } from "./heap-tuning.js";
 
 export interface RunOptions {
   dataDir: string;
@@ -37,6 +38,7 @@ function entryDetails(pod: Pod, entry: Entry): EntryDetails {
 }
 
 export async function runPod(options: RunOptions, routes: (pod: Pod) => RouteTable): Promise<void> {
+  tuneHeapForPod();
   const pod = await Pod.open({ dataDir: options.dataDir });
   const admin = new AdminServer(pod.layout.adminSocket, routes(pod), { log: (line) => pod.log.error(line) });
   await admin.start(); // first: refuses to run a second pod on the same data directory

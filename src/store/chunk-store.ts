@@ -14,6 +14,7 @@ import { FileSystemCommit } from "./filesystem-sync.js";
 import { Lease } from "./lease.js";
 import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError } from "./errors.js";
 import { HashPool, INLINE_LIMIT } from "./hash-pool.js";
+import { RecentBytes } from "./recent-bytes.js";
 import { RecentSet } from "./recent-set.js";
 import { EMPTY_MANIFEST, EMPTY_VERSION } from "./manifest.js";
 
@@ -25,6 +26,12 @@ export interface GcResult {
 
 /** About 16 GiB of chunks at the 1 MiB average; the ids take about 2 MB. */
 const RECENTLY_VERIFIED_CHUNKS = 16_384;
+/** Manifests and other small chunks: kept in memory once written or verified (see recent-bytes.ts). */
+const SMALL_CHUNK_BYTES = 4096;
+const SMALL_CHUNKS_KEPT_BYTES = 4 * 1024 * 1024;
+/** Chunks served to a peer, for the next peer asking for the same (every target of an upload does). */
+const SERVED_CHUNK_MAX_BYTES = 1024 * 1024;
+const SERVED_CHUNKS_KEPT_BYTES = 16 * 1024 * 1024;
 
 export class ChunkStore {
   private readonly holds = new Map<string, number>();
@@ -35,6 +42,10 @@ export class ChunkStore {
   private readonly knownDirs = new Map<string, KnownDir>();
   /** Chunks this process wrote or verified lately: `getForPeer` serves them without hashing. */
   private readonly recentlyVerified = new RecentSet(RECENTLY_VERIFIED_CHUNKS);
+  /** Verified bytes of small chunks: `get` answers from here without a file read. */
+  private readonly smallChunks = new RecentBytes(SMALL_CHUNKS_KEPT_BYTES, SMALL_CHUNK_BYTES);
+  /** Bytes lately served to peers, unverified like every `getForPeer` answer: only served again. */
+  private readonly servedChunks = new RecentBytes(SERVED_CHUNKS_KEPT_BYTES, SERVED_CHUNK_MAX_BYTES);
   private readonly commits: FileSystemCommit;
   private used = 0;
   private count = 0;
@@ -167,6 +178,7 @@ export class ChunkStore {
     const file = this.pathOf(staged.id);
     await fsp.rename(staged.tmp, file);
     this.recentlyVerified.add(staged.id); // its id was computed from these bytes
+    if (staged.small) this.smallChunks.add(staged.id, staged.small);
     this.used += staged.size;
     this.count++;
     return path.dirname(file);
@@ -193,15 +205,18 @@ export class ChunkStore {
       await fsp.rm(tmp, { force: true });
       throw err;
     }
-    return { id, tmp, handle, size: data.length };
+    return { id, tmp, handle, size: data.length, small: data.length <= SMALL_CHUNK_BYTES ? data : undefined };
   }
 
   /** The chunk's bytes, verified against its id (hashed in the HashPool when large). */
   async get(id: string): Promise<Buffer> {
+    const kept = this.smallChunks.get(id);
+    if (kept) return kept;
     const raw = await this.readRaw(id);
     const { id: actual, data } = await this.pool.hash(raw, true);
     if (actual !== id) throw await this.quarantine(id, data.length);
     this.recentlyVerified.add(id);
+    this.smallChunks.add(id, data);
     return data;
   }
 
@@ -212,7 +227,11 @@ export class ChunkStore {
    * more on the sending pod. Bytes that rotted since are still caught by the receiver.
    */
   async getForPeer(id: string): Promise<Buffer> {
-    return this.recentlyVerified.has(id) ? this.readRaw(id) : this.get(id);
+    const kept = this.smallChunks.get(id) ?? this.servedChunks.get(id);
+    if (kept) return kept;
+    const data = this.recentlyVerified.has(id) ? await this.readRaw(id) : await this.get(id);
+    this.servedChunks.add(id, data);
+    return data;
   }
 
   /** The chunk file's bytes as stored, unverified. */
@@ -273,7 +292,7 @@ export class ChunkStore {
       return false;
     }
     const file = this.pathOf(id);
-    this.recentlyVerified.delete(id);
+    this.forget(id);
     const work = (async () => {
       try {
         const { size } = await fsp.stat(file);
@@ -330,9 +349,16 @@ export class ChunkStore {
     return (await this.pool.hash(Buffer.from(data.buffer, data.byteOffset, data.byteLength))).id;
   }
 
+  /** Drops what this process remembers of a chunk's bytes (it is being deleted or moved aside). */
+  private forget(id: string): void {
+    this.recentlyVerified.delete(id);
+    this.smallChunks.delete(id);
+    this.servedChunks.delete(id);
+  }
+
   /** Moves a corrupt chunk aside so it is never served again, keeping it for inspection. */
   private async quarantine(id: string, length: number): Promise<CorruptChunkError> {
-    this.recentlyVerified.delete(id);
+    this.forget(id);
     const target = path.join(this.quarantineDir, `${id}.${Date.now()}.${randomBytes(3).toString("hex")}`);
     try {
       await fsp.rename(this.pathOf(id), target);
@@ -400,6 +426,8 @@ interface StagedChunk {
   tmp: string;
   handle: FileHandle;
   size: number;
+  /** The bytes, when small enough to be kept in memory once published. */
+  small?: Uint8Array;
 }
 
 async function discard(staged: StagedChunk): Promise<void> {

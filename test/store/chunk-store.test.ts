@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { test } from "node:test";
 import { ChunkMismatchError, ChunkNotFoundError, ChunkStore, CorruptChunkError, EMPTY_VERSION, chunkId } from "../../src/store/index.js";
@@ -57,18 +57,20 @@ test("a corrupt chunk is reported, quarantined and never returned", () =>
       const bytes = readFileSync(file);
       bytes[Math.floor(size / 2)]! ^= 0xff;
       writeFileSync(file, bytes);
-      const err = await store.get(id).then(
+      // Read by a process that has not kept the bytes in memory (the writer keeps small ones).
+      const reader = await ChunkStore.open(dir);
+      const err = await reader.get(id).then(
         () => assert.fail("a corrupt chunk must not be returned"),
         (e: unknown) => e,
       );
       assert.ok(err instanceof CorruptChunkError, `expected CorruptChunkError, got ${err}`);
       assert.equal(err.id, id);
       assert.ok(existsSync(err.quarantinedAt) && err.quarantinedAt.startsWith(path.join(dir, "quarantine")));
-      assert.equal(await store.has(id), false);
-      await assert.rejects(store.get(id), ChunkNotFoundError);
+      assert.equal(await reader.has(id), false);
+      await assert.rejects(reader.get(id), ChunkNotFoundError);
       // A good copy (e.g. pulled from a replica) can be stored again.
-      await store.putVerified(id, data);
-      assert.deepEqual(await store.get(id), data);
+      await reader.putVerified(id, data);
+      assert.deepEqual(await reader.get(id), data);
     }
   }));
 
@@ -90,6 +92,26 @@ test("getForPeer skips the hash only for chunks this process wrote or verified: 
     const again = await ChunkStore.open(dir);
     assert.deepEqual(await again.get(id), data);
     assert.deepEqual(await again.getForPeer(id), data);
+  }));
+
+test("small chunks and chunks served to peers are answered from memory until deleted", () =>
+  withStore("kept", async (store) => {
+    const manifest = pseudoRandom(600, "kept-small");
+    const small = await store.put(manifest);
+    const big = pseudoRandom(300_000, "kept-served");
+    const served = await store.put(big);
+    assert.deepEqual(await store.getForPeer(served), big);
+    // Removed behind the store's back: only a read from memory can still answer.
+    for (const id of [small, served]) rmSync(store.pathOf(id));
+    assert.deepEqual(await store.get(small), manifest, "a small chunk written here is kept");
+    assert.deepEqual(await store.getForPeer(small), manifest);
+    assert.deepEqual(await store.getForPeer(served), big, "the next peer asking gets the bytes just served");
+    await assert.rejects(store.get(served), ChunkNotFoundError, "a local read of a large chunk still reads (and verifies) the file");
+    // Deleting through the store forgets the bytes.
+    await store.delete(small);
+    await store.delete(served);
+    await assert.rejects(store.get(small), ChunkNotFoundError);
+    await assert.rejects(store.getForPeer(served), ChunkNotFoundError);
   }));
 
 test("gc deletes unreferenced chunks but never held ones", () =>
