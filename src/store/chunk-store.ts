@@ -349,7 +349,11 @@ export class ChunkStore {
     return (await this.pool.hash(Buffer.from(data.buffer, data.byteOffset, data.byteLength))).id;
   }
 
-  /** Drops what this process remembers of a chunk's bytes (it is being deleted or moved aside). */
+  /**
+   * Drops what this process remembers of a chunk's bytes (it is being deleted or moved aside).
+   * A read racing with the delete may keep them again: they are still that chunk's bytes
+   * (content-addressed), so the cost is memory until they age out, never wrong data.
+   */
   private forget(id: string): void {
     this.recentlyVerified.delete(id);
     this.smallChunks.delete(id);
