@@ -188,7 +188,7 @@ export class ChunkStore {
   private async stage(id: string, data: Uint8Array, barrier: WriteBarrier): Promise<StagedChunk | undefined> {
     await this.deleting.get(id);
     const file = this.pathOf(id);
-    if (await exists(file)) {
+    if (this.mayHold(id) && (await exists(file))) {
       // Possibly renamed by a writer whose directory fsync has not run yet: sync it too.
       barrier.addDir(path.dirname(file));
       return undefined;
@@ -259,7 +259,17 @@ export class ChunkStore {
 
   async has(id: string): Promise<boolean> {
     assertChunkId(id);
-    return exists(this.pathOf(id));
+    return this.mayHold(id) && exists(this.pathOf(id));
+  }
+
+  /**
+   * False when the chunk's directory does not exist: then it is absent without a file-system
+   * call. `knownDirs` lists every chunk directory (found at open, or made since), and only
+   * this process writes the store. A young store has few of its 65,536 directories, so most
+   * new chunks are answered here (each `access` that fails also builds an error object).
+   */
+  private mayHold(id: string): boolean {
+    return this.knownDirs.has(path.dirname(this.pathOf(id)));
   }
 
   /** Size in bytes of a stored chunk, or undefined when absent. */
