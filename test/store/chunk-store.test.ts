@@ -23,6 +23,8 @@ test("put/get/has/delete round trip with size accounting, idempotent put", () =>
     assert.equal(readFileSync(path.join(dir, "chunks", id.slice(0, 2), id.slice(2, 4), id)).length, data.length);
     const reopened = await ChunkStore.open(dir);
     assert.equal(reopened.usedBytes, store.usedBytes, "accounting is rebuilt at open");
+    assert.ok(await reopened.has(id), "a store opened later finds the chunk (its directory is known from the scan)");
+    assert.equal(await reopened.has(chunkId(Buffer.from("never stored"))), false);
     assert.ok(await store.delete(id));
     assert.equal(await store.has(id), false);
     assert.equal(store.usedBytes, base);
