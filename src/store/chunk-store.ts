@@ -225,6 +225,8 @@ export class ChunkStore {
    * a mismatch). Hashed here too, as `get` does, unless this process wrote or verified the
    * chunk lately: replicating a fresh 1 GiB file to two pods would otherwise hash it twice
    * more on the sending pod. Bytes that rotted since are still caught by the receiver.
+   * Served bytes are kept for the next peer asking (see recent-bytes.ts); a small chunk's
+   * kept bytes answer too.
    */
   async getForPeer(id: string): Promise<Buffer> {
     const kept = this.smallChunks.get(id) ?? this.servedChunks.get(id);
