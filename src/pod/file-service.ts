@@ -15,7 +15,7 @@ import { EMPTY_VERSION, VersionReader, writeVersion, type ChunkStore, type HashP
 export type { Entry };
 
 /** What the service needs of the MetaStore: durable namespace updates. */
-export type MetaPort = Pick<MetaStore, "flush">;
+export type MetaPort = Pick<MetaStore, "flush" | "settled">;
 
 // ---- what the pod daemon plugs in -----------------------------------------------------------
 
@@ -365,7 +365,7 @@ export class FileService {
     if (this.persistenceFailure) throw this.persistenceFailure;
     op();
     if (!this.options.deferDurability) return this.meta.flush();
-    this.meta.flush().catch((err: Error) => this.failed(err));
+    this.meta.settled().catch((err: Error) => this.failed(err));
   }
 
   /** Records (and logs, once) that metadata stopped reaching the disk. */

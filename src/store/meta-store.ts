@@ -1,5 +1,6 @@
 // Durable metadata of one pod, in one classic-level database:
-// - the namespace's Yjs shard documents: every update (V2) appended before it is acknowledged,
+// - the namespace's Yjs shard documents: every update (V2) appended as it happens (durable at
+//   the next flush(), or within GroupCommit's lazy delay when nobody asks),
 //   compacted into a snapshot in the background, loaded at start;
 // - the local indexes: outbox, peer holdings, cache index, local key/value state.
 // All writes go through one GroupCommit, so they are ordered and fsync'ed in shared batches.
@@ -116,6 +117,16 @@ export class MetaStore {
     if (this.backgroundError) throw this.backgroundError;
   }
 
+  /**
+   * Resolves once the updates emitted so far are durable, without hurrying them (they are
+   * written within GroupCommit's lazy delay); rejects like flush(). For background watchers.
+   */
+  async settled(): Promise<void> {
+    if (this.backgroundError) throw this.backgroundError;
+    await this.commit.settled();
+    if (this.backgroundError) throw this.backgroundError;
+  }
+
   /** Folds the document's appended updates into one snapshot, atomically. */
   compact(name: string): Promise<void> {
     const entry = this.docs.get(name);
@@ -147,8 +158,9 @@ export class MetaStore {
     entry.seq++;
     entry.bytesSinceSnapshot += update.length;
     const key = docPrefix(entry.name) + "u" + entry.seq.toString(16).padStart(SEQ_DIGITS, "0");
+    // Lazy: whoever needs it durable calls flush(), which takes it along (GroupCommit).
     // Rejections are reported through flush(); the update stays in memory either way.
-    this.commit.enqueue([{ type: "put", key, value: Buffer.from(update.buffer, update.byteOffset, update.byteLength) }]).catch(() => {});
+    this.commit.enqueue([{ type: "put", key, value: Buffer.from(update.buffer, update.byteOffset, update.byteLength) }], { lazy: true }).catch(() => {});
     this.maybeCompact(entry);
   }
 

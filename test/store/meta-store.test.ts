@@ -106,6 +106,63 @@ test("a failed write is surfaced by flush, and keeps being surfaced", () =>
     await assert.rejects(commit.enqueue([{ type: "del", key: "ok" }]), /not durable/);
   }));
 
+test("lazy operations wait for company up to the delay; prompt ones and flush() take them along", () =>
+  withTempDir("meta-lazy", async (dir) => {
+    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
+    await db.open();
+    const delayMs = 300;
+    const commit = new GroupCommit(db, delayMs);
+    const put = (key: string) => ({ type: "put" as const, key, value: Buffer.from(key) });
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    // Alone, a lazy operation is written once the delay ran out, and settled() does not hurry it.
+    const started = performance.now();
+    const lazy = commit.enqueue([put("lazy-1")], { lazy: true });
+    await sleep(50);
+    assert.equal(commit.batchCount, 0, "a lazy operation is not written at once");
+    await commit.settled();
+    await lazy;
+    assert.ok(performance.now() - started >= delayMs - 5, `written after ${performance.now() - started} ms, before the ${delayMs} ms delay`);
+    assert.equal(commit.batchCount, 1);
+
+    // A prompt operation takes the lazy ones queued before it along, in one batch, at once.
+    const lazyStarted = performance.now();
+    const a = commit.enqueue([put("lazy-2"), { type: "del", key: "lazy-1" }], { lazy: true });
+    await commit.enqueue([put("prompt")]);
+    await a;
+    assert.equal(commit.batchCount, 2, "the lazy and the prompt operations shared one batch");
+    assert.ok(performance.now() - lazyStarted < delayMs, "the prompt operation did not wait for the lazy delay");
+
+    // flush() writes lazy operations now.
+    const flushStarted = performance.now();
+    commit.enqueue([put("lazy-3")], { lazy: true }).catch(() => {});
+    await commit.flush();
+    assert.ok(performance.now() - flushStarted < delayMs, "flush() did not wait for the lazy delay");
+    assert.equal(commit.batchCount, 3);
+
+    assert.equal(await db.get("lazy-1"), undefined, "operations landed in order: the del after the put");
+    for (const key of ["lazy-2", "prompt", "lazy-3"]) assert.equal((await db.get(key))?.toString(), key);
+    await db.close();
+  }));
+
+test("namespace updates nobody waits for are written in the background, in few batches", () =>
+  withTempDir("meta-lazy-doc", async (dir) => {
+    const { meta, doc } = await reload(dir, "s");
+    const map = doc.getMap("ns");
+    const before = meta.batchCount;
+    // One update per event-loop turn, as creates through the mount arrive.
+    for (let i = 0; i < 50; i++) {
+      map.set(`k${i}`, i);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await meta.settled();
+    assert.ok(meta.batchCount - before <= 5, `50 spread-out updates took ${meta.batchCount - before} batches`);
+    await meta.close();
+    const again = await reload(dir, "s");
+    assert.equal(again.doc.getMap("ns").size, 50);
+    await again.meta.close();
+  }));
+
 test("a second MetaStore on the same directory gets a clear error", () =>
   withTempDir("meta-lock", async (dir) => {
     const meta = await MetaStore.open(dir);
