@@ -163,6 +163,27 @@ test("namespace updates nobody waits for are written in the background, in few b
     await again.meta.close();
   }));
 
+test("log entries written before the V1 format (V2 updates) still load, beside new ones", () =>
+  withTempDir("meta-v2-log", async (dir) => {
+    const old = new Y.Doc();
+    old.getMap("ns").set("legacy", 1);
+    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
+    await db.put("y!s\0u000000000001", Buffer.from(Y.encodeStateAsUpdateV2(old)));
+    await db.close();
+    const { meta, doc } = await reload(dir, "s");
+    assert.equal(doc.getMap("ns").get("legacy"), 1);
+    doc.getMap("ns").set("current", 2);
+    await meta.close();
+    const again = await reload(dir, "s");
+    assert.deepEqual(again.doc.getMap("ns").toJSON(), { legacy: 1, current: 2 });
+    assert.equal(again.meta.pendingUpdates("s"), 2, "the new update was appended after the legacy one");
+    await again.meta.compact("s");
+    await again.meta.close();
+    const compacted = await reload(dir, "s");
+    assert.deepEqual(compacted.doc.getMap("ns").toJSON(), { legacy: 1, current: 2 });
+    await compacted.meta.close();
+  }));
+
 test("a second MetaStore on the same directory gets a clear error", () =>
   withTempDir("meta-lock", async (dir) => {
     const meta = await MetaStore.open(dir);
