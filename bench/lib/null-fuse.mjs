@@ -1,8 +1,10 @@
 // A FUSE file system that does nothing: fuse-native answering every operation at once from
-// a Map in memory, mounted with the options a pod uses (argv[3], the pod's `fsname` string).
-// bench/fs.mjs runs its creates and stats against it in the same run as against the pod:
-// what the binding and the kernel round trips alone allow on this machine, the ceiling of
-// any file system built on fuse-native here (as `dd` is for disk throughput).
+// a Map in memory, mounted with the options a pod uses (argv[3], the pod's `fsname` string,
+// and default_permissions). bench/fs.mjs runs its creates and stats against it in the same
+// run as against the pod: what the binding and the kernel round trips allow on this machine
+// when JS answers every request, the ceiling of a file system that does (as `dd` is for disk
+// throughput). The pod's binding answers some requests without JS (directory attributes, the
+// getattr after a create: native/fuse-native/README.md), which this one does not use.
 // Usage: node bench/lib/null-fuse.mjs <mountpoint> <fsname-with-options>; prints "mounted",
 // unmounts on SIGTERM/SIGINT.
 import Fuse from "fuse-native";
@@ -27,8 +29,10 @@ const ops = {
   flush: (_path, _fd, cb) => cb(0),
   release: (_path, _fd, cb) => cb(0),
 };
-// The pod's timeout setting too: fuse-native arms a timer per operation when one is set.
-const fuse = new Fuse(mountpoint, ops, { fsname, force: true, mkdir: true, timeout: { default: 60_000 } });
+// The pod's timeout setting too: fuse-native arms a timer per operation when one is set. And
+// its default_permissions (on by default): the kernel then asks for the attributes of every
+// directory on a path before it walks it, which more than doubles the requests of a create.
+const fuse = new Fuse(mountpoint, ops, { fsname, force: true, mkdir: true, defaultPermissions: true, timeout: { default: 60_000 } });
 fuse.mount((err) => {
   if (err) {
     console.error(`null FUSE mount at ${mountpoint} failed: ${err.message}`);

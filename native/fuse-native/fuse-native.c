@@ -21,6 +21,8 @@
 #include <sys/wait.h>
 #include <pthread.h>
 
+#include "dir-attr-cache.h"
+
 static int IS_ARRAY_BUFFER_DETACH_SUPPORTED = 0;
 
 napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
@@ -45,6 +47,7 @@ napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
   l->op = op_##name;\
   l->op_fn = fuse_native_dispatch_##name;\
   blk\
+  l->created_stat_valid = 0; /* Wormhole: only the op right after a create may use it */\
   uv_async_send(&(l->async));\
   uv_sem_wait(&(l->sem));\
   return l->res;
@@ -138,6 +141,9 @@ typedef struct {
   char mntopts[1024];
   int mounted;
 
+  // Wormhole: see dir-attr-cache.h
+  dir_attr_cache_t dir_attrs;
+
   uv_async_t async;
   uv_mutex_t mut;
   uv_sem_t sem;
@@ -181,6 +187,12 @@ typedef struct {
   // Stat + Statfs
   struct stat *stat;
   struct statvfs *statvfs;
+
+  // Wormhole: the attributes a successful create answered with, for the fgetattr that
+  // libfuse makes for the new file right after, on the same thread (see fgetattr).
+  struct stat created_stat;
+  uint64_t created_fh;
+  int created_stat_valid;
 
   // Readdir
   fuse_fill_dir_t readdir_filler;
@@ -279,7 +291,9 @@ FUSE_METHOD(statfs, 1, 1, (const char * path, struct statvfs *statvfs), {
   populate_statvfs(ints, l->statvfs);
 })
 
-FUSE_METHOD(getattr, 1, 1, (const char *path, struct stat *stat), {
+FUSE_METHOD(getattr, 1, 2, (const char *path, struct stat *stat), {
+  // Wormhole: a directory's attributes, while current, come from the cache (dir-attr-cache.h).
+  if (dir_attr_cache_get(&l->fuse->dir_attrs, path, stat)) return 0;
   l->path = path;
   l->stat = stat;
 }, {
@@ -287,9 +301,21 @@ FUSE_METHOD(getattr, 1, 1, (const char *path, struct stat *stat), {
 }, {
   NAPI_ARGV_BUFFER_CAST(uint32_t*, ints, 2)
   populate_stat(ints, l->stat);
+  // Wormhole: a directory's attributes come with the epoch JS computed them at: cache them.
+  uint32_t fill_epoch;
+  if (res == 0 && argc > 3 && napi_get_value_uint32(env, argv[3], &fill_epoch) == napi_ok) {
+    dir_attr_cache_put(&l->fuse->dir_attrs, l->path, l->stat, fill_epoch);
+  }
 })
 
 FUSE_METHOD(fgetattr, 2, 1, (const char *path, struct stat *stat, struct fuse_file_info *info), {
+  // Wormhole: libfuse's create asks for the new file's attributes at once (lookup_path).
+  // create's answer carried them, so they are served here without a round trip to JS.
+  if (l->created_stat_valid && info != NULL && info->fh == l->created_fh) {
+    l->created_stat_valid = 0;
+    *stat = l->created_stat;
+    return 0;
+  }
   l->path = path;
   l->stat = stat;
   l->info = info;
@@ -349,7 +375,7 @@ FUSE_METHOD(opendir, 3, 1, (const char *path, struct fuse_file_info *info), {
   }
 })
 
-FUSE_METHOD(create, 2, 1, (const char *path, mode_t mode, struct fuse_file_info *info), {
+FUSE_METHOD(create, 2, 2, (const char *path, mode_t mode, struct fuse_file_info *info), {
   l->path = path;
   l->mode = mode;
   l->info = info;
@@ -360,6 +386,14 @@ FUSE_METHOD(create, 2, 1, (const char *path, mode_t mode, struct fuse_file_info 
   NAPI_ARGV_INT32(fd, 2)
   if (fd != 0) {
     l->info->fh = fd;
+  }
+  // Wormhole: the new file's stat array, when the handler answered with one (see fgetattr).
+  uint32_t *created_ints;
+  size_t created_len;
+  if (res == 0 && argc > 3 && napi_get_buffer_info(env, argv[3], (void **) &created_ints, &created_len) == napi_ok && created_len >= 18 * sizeof(uint32_t)) {
+    populate_stat(created_ints, &l->created_stat);
+    l->created_fh = l->info->fh;
+    l->created_stat_valid = 1;
   }
 })
 
@@ -894,6 +928,7 @@ NAPI_METHOD(fuse_native_mount) {
 
   uv_mutex_init(&(ft->mut));
   uv_sem_init(&(ft->sem), 0);
+  dir_attr_cache_init(&(ft->dir_attrs)); // Wormhole
 
   strncpy(ft->mnt, mnt, 1024);
   strncpy(ft->mntopts, mntopts, 1024);
@@ -912,6 +947,13 @@ NAPI_METHOD(fuse_native_mount) {
   pthread_create(&(ft->thread), &(ft->attr), start_fuse_thread, ft);
 
   return NULL;
+}
+
+// Wormhole: every cached directory attribute is dropped; returns the new epoch (dir-attr-cache.h).
+NAPI_METHOD(fuse_native_invalidate_dir_attrs) {
+  NAPI_ARGV(1)
+  NAPI_ARGV_BUFFER_CAST(fuse_thread_t *, ft, 0);
+  NAPI_RETURN_UINT32(dir_attr_cache_invalidate(&(ft->dir_attrs)))
 }
 
 NAPI_METHOD(fuse_native_unmount) {
@@ -942,6 +984,7 @@ NAPI_INIT() {
   pthread_key_create(&(thread_locals_key), NULL); // TODO: add destructor
 
   NAPI_EXPORT_SIZEOF(fuse_thread_t)
+  NAPI_EXPORT_FUNCTION(fuse_native_invalidate_dir_attrs)
 
   NAPI_EXPORT_FUNCTION(fuse_native_mount)
   NAPI_EXPORT_FUNCTION(fuse_native_unmount)

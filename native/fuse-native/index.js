@@ -143,6 +143,7 @@ class Fuse extends Nanoresource {
     this._force = !!opts.force
     this._mkdir = !!opts.mkdir
     this._thread = null
+    this._dirAttrEpoch = 0 // Wormhole: see invalidateDirAttrs()
     this._handlers = this._makeHandlerArray()
     this._threads = new Set()
 
@@ -215,6 +216,19 @@ class Fuse extends Nanoresource {
     const at = binding.fuse_native_caller_offset
     // Little-endian, as every platform libfuse 2 runs Wormhole on (x86-64, arm64).
     return { uid: locals.readUInt32LE(at), gid: locals.readUInt32LE(at + 4), pid: locals.readUInt32LE(at + 8) }
+  }
+
+  // Wormhole: the binding answers getattr for directories from a cache (dir-attr-cache.h).
+  // Call invalidateDirAttrs() in the same synchronous step as any change that may alter a
+  // directory's attributes or what a path resolves to. A getattr handler that answers
+  // cb(0, stat, epoch), with `epoch` read from dirAttrEpoch before it looked anything up,
+  // lets the binding keep a directory's attributes until the next invalidation.
+  invalidateDirAttrs () {
+    if (this._thread) this._dirAttrEpoch = binding.fuse_native_invalidate_dir_attrs(this._thread)
+  }
+
+  get dirAttrEpoch () {
+    return this._dirAttrEpoch
   }
 
   _makeHandlerArray () {
@@ -319,6 +333,7 @@ class Fuse extends Nanoresource {
     function open () {
       // If there was an unmount error, continue attempting to mount (this is the best we can do)
       self._thread = Buffer.alloc(binding.sizeof_fuse_thread_t)
+      self._dirAttrEpoch = 1 // Wormhole: where fuse_native_mount starts it
       self._openCallback = cb
 
       const opts = self._fuseOptions()
@@ -419,9 +434,9 @@ class Fuse extends Nanoresource {
       return
     }
 
-    this.ops.getattr(path, (err, stat) => {
+    this.ops.getattr(path, (err, stat, epoch) => {
       if (err) return signal(err, getStatArray())
-      return signal(0, getStatArray(stat))
+      return signal(0, getStatArray(stat), epoch) // Wormhole: epoch, see invalidateDirAttrs()
     })
   }
 
@@ -434,7 +449,8 @@ class Fuse extends Nanoresource {
       }
       return
     }
-    this.ops.getattr(path, (err, stat) => {
+    // Wormhole: upstream calls ops.getattr here, so a handler's fgetattr was never used.
+    this.ops.fgetattr(path, fd, (err, stat) => {
       if (err) return signal(err)
       return signal(0, getStatArray(stat))
     })
@@ -459,8 +475,10 @@ class Fuse extends Nanoresource {
   }
 
   _op_create (signal, path, mode) {
-    this.ops.create(path, mode, (err, fd) => {
-      return signal(err, fd)
+    // Wormhole: a handler may answer with the new file's stat too, cb(0, fd, stat): libfuse
+    // asks for it right after, and the binding answers that fgetattr without calling JS.
+    this.ops.create(path, mode, (err, fd, stat) => {
+      return signal(err, fd, stat ? getStatArray(stat) : undefined)
     })
   }
 

@@ -7,11 +7,16 @@ import { EIO, knownErrno } from "./errno.js";
 import type { Owner } from "../pod/file-service.js";
 import type { MountOperations } from "./operations.js";
 
-/**
- * `caller` is the user of the request being handled (fuse-native's `caller()`); it is only
- * valid while a handler runs synchronously, so the handlers read it first thing.
- */
-export function fuseOps(ops: MountOperations, log: Logger, caller: () => Owner): object {
+/** What the handlers read from the fuse-native binding. */
+export interface BindingState {
+  /** The user of the request being handled; only valid while a handler runs synchronously. */
+  caller(): Owner;
+  /** The epoch of the binding's directory-attribute cache (see dir-attrs.ts). */
+  dirAttrEpoch(): number;
+}
+
+export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState): object {
+  const caller = () => binding.caller();
   const answer = (name: string, path: string, cb: Callback, body: () => unknown): void => {
     let result: unknown;
     try {
@@ -34,7 +39,19 @@ export function fuseOps(ops: MountOperations, log: Logger, caller: () => Owner):
   };
 
   return {
-    getattr: (path: string, cb: Callback) => answer("getattr", path, cb, () => ops.getattr(path)),
+    getattr: (path: string, cb: Callback) => {
+      // Read before anything is looked up: the binding keeps a directory's attributes only if
+      // no change came between (native/fuse-native/dir-attr-cache.h).
+      const epoch = binding.dirAttrEpoch();
+      ops.getattr(path).then(
+        (stat) => cb(0, stat, epoch),
+        (err) => cb(errnoOf("getattr", path, err, log)),
+      );
+    },
+    // libfuse asks fgetattr (when there is one) for a new file's attributes right after
+    // create; native/fuse-native answers that from create's own answer, without calling JS
+    // (one FUSE round trip less per create). An fstat of an open file still arrives here.
+    fgetattr: (path: string, _fd: number, cb: Callback) => answer("getattr", path, cb, () => ops.getattr(path)),
     readdir: (path: string, cb: Callback) =>
       ops.readdir(path).then(
         ({ names, stats }) => cb(0, names, stats),
@@ -53,7 +70,13 @@ export function fuseOps(ops: MountOperations, log: Logger, caller: () => Owner):
     utimens: (path: string, atime: number | undefined, mtime: number | undefined, cb: Callback) => answer("utimens", path, cb, () => ops.utimens(path, atime, mtime)),
     access: (path: string, mode: number, cb: Callback) => answer("access", path, cb, () => ops.access(path, mode)),
     statfs: (path: string, cb: Callback) => answer("statfs", path, cb, () => ops.statfs()),
-    create: (path: string, mode: number, cb: Callback) => answer("create", path, cb, () => ops.create(path, mode, caller())),
+    create: (path: string, mode: number, cb: Callback) => {
+      const owner = caller();
+      ops.create(path, mode, owner).then(
+        ({ fd, stat }) => cb(0, fd, stat),
+        (err) => cb(errnoOf("create", path, err, log)),
+      );
+    },
     open: (path: string, flags: number, cb: Callback) => answer("open", path, cb, () => ops.openFile(path, flags)),
     read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => count("read", path, cb, () => ops.read(fd, buf, len, pos)),
     write: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => count("write", path, cb, () => ops.write(fd, buf, len, pos)),

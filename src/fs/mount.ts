@@ -12,6 +12,7 @@ import { resolve } from "node:path";
 import type { FileService } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
 import { UserError } from "../pod/user-error.js";
+import { DirAttrInvalidation } from "./dir-attrs.js";
 import { fuseOps } from "./fuse-ops.js";
 import { MountOperations } from "./operations.js";
 import { clearStaleMount } from "./stale-mount.js";
@@ -56,10 +57,14 @@ export async function mountFileService(files: FileService, options: MountOptions
     log.warn("allow_other without default_permissions: every local user can read and write every file in the mount");
   }
   const Fuse = await loadFuseBinding();
-  const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log);
+  const dirAttrs = new DirAttrInvalidation(() => fuse);
+  const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log, dirAttrs);
   const fuse: InstanceType<typeof Fuse> = new Fuse(
     mountpoint,
-    fuseOps(operations, log, () => fuse.caller()),
+    fuseOps(operations, log, {
+      caller: () => fuse.caller(),
+      dirAttrEpoch: () => fuse.dirAttrEpoch,
+    }),
     {
       fsname: fsnameWithOptions(options),
       subtype: "wormhole",
@@ -71,7 +76,14 @@ export async function mountFileService(files: FileService, options: MountOptions
       timeout: { default: 60_000, flush: false, fsync: false, release: false, truncate: false, ftruncate: false },
     },
   );
-  await new Promise<void>((done, fail) => fuse.mount((err) => (err ? fail(mountError(mountpoint, err)) : done())));
+  // Subscribed before the mount answers anything: no change can slip past the cache.
+  const stopInvalidating = files.onChange((touched) => dirAttrs.changed(touched));
+  try {
+    await new Promise<void>((done, fail) => fuse.mount((err) => (err ? fail(mountError(mountpoint, err)) : done())));
+  } catch (err) {
+    stopInvalidating();
+    throw err;
+  }
   log.info(`mounted at ${mountpoint}`);
   let unmounted = false;
   return {
@@ -82,6 +94,7 @@ export async function mountFileService(files: FileService, options: MountOptions
       unmounted = true;
       await operations.commitAll();
       await new Promise<void>((done, fail) => fuse.unmount((err) => (err ? fail(err) : done())));
+      stopInvalidating();
       log.info(`unmounted ${mountpoint}`);
     },
   };

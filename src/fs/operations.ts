@@ -7,6 +7,7 @@ import type { StatLike, StatfsLike } from "fuse-native";
 import type { Entry, FileService, Owner, StoredVersion } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
 import { CacheGuard } from "./cache-guard.js";
+import type { DirAttrInvalidation } from "./dir-attrs.js";
 import { FsError } from "./errno.js";
 import { OpenFiles, type OpenFile } from "./open-files.js";
 import { SequentialFeed } from "./sequential-feed.js";
@@ -28,6 +29,7 @@ export class MountOperations {
     private readonly files: FileService,
     stagingDir: string,
     private readonly log: Logger,
+    private readonly dirAttrs: DirAttrInvalidation,
   ) {
     this.open = new OpenFiles(files, stagingDir);
   }
@@ -136,9 +138,13 @@ export class MountOperations {
 
   // ---- file content ---------------------------------------------------------------------
 
-  async create(path: string, mode: number, caller: Owner): Promise<number> {
-    await this.files.createFile(path, mode & 0o7777, this.ownerOfNew(path, caller).owner);
-    return this.open.open(this.files.stat(path), true);
+  /** The new file's handle, and its attributes as getattr would give them now. */
+  async create(path: string, mode: number, caller: Owner): Promise<{ fd: number; stat: StatLike }> {
+    const owner = this.ownerOfNew(path, caller).owner;
+    await this.dirAttrs.creatingFileAt(() => this.files.createFile(path, mode & 0o7777, owner));
+    const entry = this.files.stat(path);
+    const fd = await this.open.open(entry, true);
+    return { fd, stat: toStat(entry, this.open.get(fd).file) };
   }
 
   async openFile(path: string, flags: number): Promise<number> {

@@ -134,6 +134,20 @@ export class FileService {
     return new FileService(this.namespace, this.chunks, this.meta, this.ports, { ...this.options, deferDurability: true });
   }
 
+  /**
+   * Calls `listener` in the same synchronous step as every change of the namespace (local or
+   * remote; `touched`: its inodes) and of the cluster registry (no `touched`: its config rules
+   * may change how paths resolve). Returns the function that unsubscribes.
+   */
+  onChange(listener: (touched?: ReadonlySet<string>) => void): () => void {
+    const offNamespace = this.namespace.onChange((touched) => listener(touched));
+    const offRegistry = this.namespace.registry.onChange(() => listener());
+    return () => {
+      offNamespace();
+      offRegistry();
+    };
+  }
+
   // ---- reads of the namespace (in memory, synchronous) ----------------------------------
 
   lookup(path: string): Entry | undefined {

@@ -359,6 +359,35 @@ describe("a mounted pod", () => {
     assert.equal((await fs.stat(f)).size, before.size);
   });
 
+  it("shows a directory changed outside the mount at the very next system call", async () => {
+    // The binding answers a directory's getattr from its cache (native/fuse-native/
+    // dir-attr-cache.h); a change made outside the mount, as one arriving from another pod,
+    // must drop it at once: no waiting here.
+    await fs.mkdir(pod.at("outside"));
+    await fs.writeFile(pod.at("outside/f.txt"), "written in the mount\n");
+    for (let i = 0; i < 3; i++) assert.ok((await fs.stat(pod.at("outside"))).isDirectory());
+    await pod.cli(["rm", "-r", "/outside"]);
+    assert.equal(await errorCode(fs.stat(pod.at("outside"))), "ENOENT");
+    assert.equal(await errorCode(fs.readFile(pod.at("outside/f.txt"))), "ENOENT");
+
+    const file = join(pod.root, "outside-file");
+    await fs.writeFile(file, "a file by that name now\n");
+    await pod.cli(["put", file, "/outside"]);
+    assert.ok((await fs.stat(pod.at("outside"))).isFile(), "the name is a file now");
+    await pod.cli(["rm", "/outside"]);
+
+    const dir = join(pod.root, "outside-dir");
+    await fs.mkdir(join(dir, "inner"), { recursive: true });
+    await fs.writeFile(join(dir, "inner", "g.txt"), "put from outside\n");
+    await pod.cli(["put", dir, "/outside"]);
+    assert.ok((await fs.stat(pod.at("outside"))).isDirectory(), "a directory again");
+    assert.equal(await fs.readFile(pod.at("outside/inner/g.txt"), "utf8"), "put from outside\n");
+
+    // Its mode changed in the mount shows at once too (a local change drops the cache as well).
+    await fs.chmod(pod.at("outside/inner"), 0o750);
+    assert.equal((await fs.stat(pod.at("outside/inner"))).mode & 0o777, 0o750);
+  });
+
   it("refuses hard links with EPERM", async () => {
     await fs.writeFile(pod.at("solo.txt"), "x");
     assert.equal(await errorCode(fs.link(pod.at("solo.txt"), pod.at("solo2.txt"))), "EPERM");

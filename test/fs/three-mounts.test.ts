@@ -141,6 +141,7 @@ describe("three pods, each mounted", () => {
       await fs.rename(join(root, "sub/f4-65537.bin"), join(root, "renamed.bin"));
       await fs.unlink(join(root, "f3-4096.bin"));
       await fs.chmod(join(root, "sub/f1-1.bin"), 0o600);
+      await fs.chmod(join(root, "sub/deeper"), 0o750);
       await fs.truncate(join(root, "sub/deeper/f5-1048579.bin"), 1000);
       await fs.writeFile(join(root, "read-by-c.txt"), newText);
     };
@@ -154,6 +155,8 @@ describe("three pods, each mounted", () => {
       assert.deepEqual(await fs.readFile(at(pod, "tree/renamed.bin")), await fs.readFile(join(src, "renamed.bin")));
       await waitFor(`${pod.name} to see the delete`, async () => !(await exists(at(pod, "tree/f3-4096.bin"))));
       await waitFor(`${pod.name} to see the chmod`, async () => ((await fs.stat(at(pod, "tree/sub/f1-1.bin"))).mode & 0o7777) === 0o600);
+      // Directories' attributes are cached by the binding until a change drops them.
+      await waitFor(`${pod.name} to see the chmod of a directory`, async () => ((await fs.stat(at(pod, "tree/sub/deeper"))).mode & 0o7777) === 0o750);
       await waitFor(`${pod.name} to see the truncate`, async () => (await fs.stat(at(pod, "tree/sub/deeper/f5-1048579.bin"))).size === 1000);
       assert.deepEqual(await fs.readFile(at(pod, "tree/sub/deeper/f5-1048579.bin")), truncated);
       // Once the new mtime is visible, the content must be the new one (not c's cached pages).
