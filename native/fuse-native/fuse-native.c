@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <pthread.h>
 
-#include "dir-attr-cache.h"
+#include "attr-cache.h"
 
 static int IS_ARRAY_BUFFER_DETACH_SUPPORTED = 0;
 
@@ -47,7 +47,8 @@ napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
   l->op = op_##name;\
   l->op_fn = fuse_native_dispatch_##name;\
   blk\
-  l->created_stat_valid = 0; /* Wormhole: only the op right after a create may use it */\
+  /* Wormhole: a request that may change its path's attributes drops them (attr-cache.h) */\
+  if (op_##name != op_getattr && op_##name != op_fgetattr) attr_cache_forget(&l->fuse->attrs, path);\
   uv_async_send(&(l->async));\
   uv_sem_wait(&(l->sem));\
   return l->res;
@@ -141,8 +142,8 @@ typedef struct {
   char mntopts[1024];
   int mounted;
 
-  // Wormhole: see dir-attr-cache.h
-  dir_attr_cache_t dir_attrs;
+  // Wormhole: see attr-cache.h
+  attr_cache_t attrs;
 
   uv_async_t async;
   uv_mutex_t mut;
@@ -187,12 +188,6 @@ typedef struct {
   // Stat + Statfs
   struct stat *stat;
   struct statvfs *statvfs;
-
-  // Wormhole: the attributes a successful create answered with, for the fgetattr that
-  // libfuse makes for the new file right after, on the same thread (see fgetattr).
-  struct stat created_stat;
-  uint64_t created_fh;
-  int created_stat_valid;
 
   // Readdir
   fuse_fill_dir_t readdir_filler;
@@ -292,8 +287,8 @@ FUSE_METHOD(statfs, 1, 1, (const char * path, struct statvfs *statvfs), {
 })
 
 FUSE_METHOD(getattr, 1, 2, (const char *path, struct stat *stat), {
-  // Wormhole: a directory's attributes, while current, come from the cache (dir-attr-cache.h).
-  if (dir_attr_cache_get(&l->fuse->dir_attrs, path, stat)) return 0;
+  // Wormhole: attributes the cache holds are answered here (attr-cache.h).
+  if (attr_cache_get(&l->fuse->attrs, path, stat)) return 0;
   l->path = path;
   l->stat = stat;
 }, {
@@ -303,19 +298,12 @@ FUSE_METHOD(getattr, 1, 2, (const char *path, struct stat *stat), {
   populate_stat(ints, l->stat);
   // Wormhole: a directory's attributes come with the epoch JS computed them at: cache them.
   uint32_t fill_epoch;
-  if (res == 0 && argc > 3 && napi_get_value_uint32(env, argv[3], &fill_epoch) == napi_ok) {
-    dir_attr_cache_put(&l->fuse->dir_attrs, l->path, l->stat, fill_epoch);
+  if (res == 0 && argc > 3 && napi_get_value_uint32(env, argv[3], &fill_epoch) == napi_ok && S_ISDIR(l->stat->st_mode)) {
+    attr_cache_put(&l->fuse->attrs, l->path, l->stat, fill_epoch);
   }
 })
 
 FUSE_METHOD(fgetattr, 2, 1, (const char *path, struct stat *stat, struct fuse_file_info *info), {
-  // Wormhole: libfuse's create asks for the new file's attributes at once (lookup_path).
-  // create's answer carried them, so they are served here without a round trip to JS.
-  if (l->created_stat_valid && info != NULL && info->fh == l->created_fh) {
-    l->created_stat_valid = 0;
-    *stat = l->created_stat;
-    return 0;
-  }
   l->path = path;
   l->stat = stat;
   l->info = info;
@@ -375,7 +363,7 @@ FUSE_METHOD(opendir, 3, 1, (const char *path, struct fuse_file_info *info), {
   }
 })
 
-FUSE_METHOD(create, 2, 2, (const char *path, mode_t mode, struct fuse_file_info *info), {
+FUSE_METHOD(create, 2, 3, (const char *path, mode_t mode, struct fuse_file_info *info), {
   l->path = path;
   l->mode = mode;
   l->info = info;
@@ -387,13 +375,17 @@ FUSE_METHOD(create, 2, 2, (const char *path, mode_t mode, struct fuse_file_info 
   if (fd != 0) {
     l->info->fh = fd;
   }
-  // Wormhole: the new file's stat array, when the handler answered with one (see fgetattr).
+  // Wormhole: the new file's stat array and the epoch JS computed it at, when the handler
+  // answered with them: the getattrs that follow the create are answered from them.
   uint32_t *created_ints;
   size_t created_len;
-  if (res == 0 && argc > 3 && napi_get_buffer_info(env, argv[3], (void **) &created_ints, &created_len) == napi_ok && created_len >= 18 * sizeof(uint32_t)) {
-    populate_stat(created_ints, &l->created_stat);
-    l->created_fh = l->info->fh;
-    l->created_stat_valid = 1;
+  uint32_t created_epoch;
+  if (res == 0 && argc > 4 && napi_get_buffer_info(env, argv[3], (void **) &created_ints, &created_len) == napi_ok
+      && created_len >= 18 * sizeof(uint32_t) && napi_get_value_uint32(env, argv[4], &created_epoch) == napi_ok) {
+    struct stat created;
+    memset(&created, 0, sizeof(created));
+    populate_stat(created_ints, &created);
+    if (S_ISREG(created.st_mode)) attr_cache_put(&l->fuse->attrs, l->path, &created, created_epoch);
   }
 })
 
@@ -706,6 +698,7 @@ FUSE_METHOD_VOID(unlink, 1, 0, (const char *path), {
 FUSE_METHOD_VOID(rename, 2, 0, (const char *path, const char *dest), {
   l->path = path;
   l->dest = dest;
+  attr_cache_forget(&l->fuse->attrs, dest); // Wormhole: the second path (attr-cache.h)
 }, {
   napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
   napi_create_string_utf8(env, l->dest, NAPI_AUTO_LENGTH, &(argv[3]));
@@ -714,6 +707,7 @@ FUSE_METHOD_VOID(rename, 2, 0, (const char *path, const char *dest), {
 FUSE_METHOD_VOID(link, 2, 0, (const char *path, const char *dest), {
   l->path = path;
   l->dest = dest;
+  attr_cache_forget(&l->fuse->attrs, dest); // Wormhole: the second path (attr-cache.h)
 }, {
   napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
   napi_create_string_utf8(env, l->dest, NAPI_AUTO_LENGTH, &(argv[3]));
@@ -722,6 +716,7 @@ FUSE_METHOD_VOID(link, 2, 0, (const char *path, const char *dest), {
 FUSE_METHOD_VOID(symlink, 2, 0, (const char *path, const char *dest), {
   l->path = path;
   l->dest = dest;
+  attr_cache_forget(&l->fuse->attrs, dest); // Wormhole: the second path (attr-cache.h)
 }, {
   napi_create_string_utf8(env, l->path, NAPI_AUTO_LENGTH, &(argv[2]));
   napi_create_string_utf8(env, l->dest, NAPI_AUTO_LENGTH, &(argv[3]));
@@ -928,7 +923,7 @@ NAPI_METHOD(fuse_native_mount) {
 
   uv_mutex_init(&(ft->mut));
   uv_sem_init(&(ft->sem), 0);
-  dir_attr_cache_init(&(ft->dir_attrs)); // Wormhole
+  attr_cache_init(&(ft->attrs)); // Wormhole
 
   strncpy(ft->mnt, mnt, 1024);
   strncpy(ft->mntopts, mntopts, 1024);
@@ -949,11 +944,11 @@ NAPI_METHOD(fuse_native_mount) {
   return NULL;
 }
 
-// Wormhole: every cached directory attribute is dropped; returns the new epoch (dir-attr-cache.h).
-NAPI_METHOD(fuse_native_invalidate_dir_attrs) {
+// Wormhole: every cached attribute is dropped; returns the new epoch (attr-cache.h).
+NAPI_METHOD(fuse_native_invalidate_attr_cache) {
   NAPI_ARGV(1)
   NAPI_ARGV_BUFFER_CAST(fuse_thread_t *, ft, 0);
-  NAPI_RETURN_UINT32(dir_attr_cache_invalidate(&(ft->dir_attrs)))
+  NAPI_RETURN_UINT32(attr_cache_invalidate(&(ft->attrs)))
 }
 
 NAPI_METHOD(fuse_native_unmount) {
@@ -984,7 +979,7 @@ NAPI_INIT() {
   pthread_key_create(&(thread_locals_key), NULL); // TODO: add destructor
 
   NAPI_EXPORT_SIZEOF(fuse_thread_t)
-  NAPI_EXPORT_FUNCTION(fuse_native_invalidate_dir_attrs)
+  NAPI_EXPORT_FUNCTION(fuse_native_invalidate_attr_cache)
 
   NAPI_EXPORT_FUNCTION(fuse_native_mount)
   NAPI_EXPORT_FUNCTION(fuse_native_unmount)

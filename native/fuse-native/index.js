@@ -143,7 +143,7 @@ class Fuse extends Nanoresource {
     this._force = !!opts.force
     this._mkdir = !!opts.mkdir
     this._thread = null
-    this._dirAttrEpoch = 0 // Wormhole: see invalidateDirAttrs()
+    this._attrCacheEpoch = 0 // Wormhole: see invalidateAttrCache()
     this._handlers = this._makeHandlerArray()
     this._threads = new Set()
 
@@ -218,17 +218,18 @@ class Fuse extends Nanoresource {
     return { uid: locals.readUInt32LE(at), gid: locals.readUInt32LE(at + 4), pid: locals.readUInt32LE(at + 8) }
   }
 
-  // Wormhole: the binding answers getattr for directories from a cache (dir-attr-cache.h).
-  // Call invalidateDirAttrs() in the same synchronous step as any change that may alter a
-  // directory's attributes or what a path resolves to. A getattr handler that answers
-  // cb(0, stat, epoch), with `epoch` read from dirAttrEpoch before it looked anything up,
-  // lets the binding keep a directory's attributes until the next invalidation.
-  invalidateDirAttrs () {
-    if (this._thread) this._dirAttrEpoch = binding.fuse_native_invalidate_dir_attrs(this._thread)
+  // Wormhole: the binding answers some getattrs from a cache (attr-cache.h): directories'
+  // attributes, and a new file's until another request about it arrives. A getattr handler
+  // answering cb(0, stat, epoch) and a create handler answering cb(0, fd, stat, epoch), with
+  // `epoch` read from attrCacheEpoch before they looked anything up, fill it. Call
+  // invalidateAttrCache() in the same synchronous step as any change to what getattr would
+  // answer that does not come through a request on the same path.
+  invalidateAttrCache () {
+    if (this._thread) this._attrCacheEpoch = binding.fuse_native_invalidate_attr_cache(this._thread)
   }
 
-  get dirAttrEpoch () {
-    return this._dirAttrEpoch
+  get attrCacheEpoch () {
+    return this._attrCacheEpoch
   }
 
   _makeHandlerArray () {
@@ -333,7 +334,7 @@ class Fuse extends Nanoresource {
     function open () {
       // If there was an unmount error, continue attempting to mount (this is the best we can do)
       self._thread = Buffer.alloc(binding.sizeof_fuse_thread_t)
-      self._dirAttrEpoch = 1 // Wormhole: where fuse_native_mount starts it
+      self._attrCacheEpoch = 1 // Wormhole: where fuse_native_mount starts it
       self._openCallback = cb
 
       const opts = self._fuseOptions()
@@ -436,7 +437,7 @@ class Fuse extends Nanoresource {
 
     this.ops.getattr(path, (err, stat, epoch) => {
       if (err) return signal(err, getStatArray())
-      return signal(0, getStatArray(stat), epoch) // Wormhole: epoch, see invalidateDirAttrs()
+      return signal(0, getStatArray(stat), epoch) // Wormhole: epoch, see invalidateAttrCache()
     })
   }
 
@@ -449,8 +450,7 @@ class Fuse extends Nanoresource {
       }
       return
     }
-    // Wormhole: upstream calls ops.getattr here, so a handler's fgetattr was never used.
-    this.ops.fgetattr(path, fd, (err, stat) => {
+    this.ops.getattr(path, (err, stat) => {
       if (err) return signal(err)
       return signal(0, getStatArray(stat))
     })
@@ -475,10 +475,10 @@ class Fuse extends Nanoresource {
   }
 
   _op_create (signal, path, mode) {
-    // Wormhole: a handler may answer with the new file's stat too, cb(0, fd, stat): libfuse
-    // asks for it right after, and the binding answers that fgetattr without calling JS.
-    this.ops.create(path, mode, (err, fd, stat) => {
-      return signal(err, fd, stat ? getStatArray(stat) : undefined)
+    // Wormhole: a handler may answer with the new file's stat too, cb(0, fd, stat, epoch),
+    // for the binding's cache (see invalidateAttrCache()).
+    this.ops.create(path, mode, (err, fd, stat, epoch) => {
+      return stat ? signal(err, fd, getStatArray(stat), epoch) : signal(err, fd)
     })
   }
 

@@ -52,10 +52,10 @@ declare module "fuse-native" {
     unmount(cb: (err: Error | null) => void): void;
     /** The process that made the request being handled; only valid while a handler runs synchronously. */
     caller(): { uid: number; gid: number; pid: number };
-    /** Drops the binding's cached directory attributes (a Wormhole addition, see its README). */
-    invalidateDirAttrs(): void;
-    /** The cache's current epoch, for a getattr answer cb(0, stat, epoch). */
-    readonly dirAttrEpoch: number;
+    /** Drops the binding's cached attributes (a Wormhole addition, see its README). */
+    invalidateAttrCache(): void;
+    /** The cache's current epoch, for answers cb(0, stat, epoch) and cb(0, fd, stat, epoch). */
+    readonly attrCacheEpoch: number;
     static unmount(mnt: string, cb: (err: Error | null) => void): void;
     static readonly ENOENT: number;
   }

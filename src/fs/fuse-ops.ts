@@ -11,8 +11,8 @@ import type { MountOperations } from "./operations.js";
 export interface BindingState {
   /** The user of the request being handled; only valid while a handler runs synchronously. */
   caller(): Owner;
-  /** The epoch of the binding's directory-attribute cache (see dir-attrs.ts). */
-  dirAttrEpoch(): number;
+  /** The epoch of the binding's attribute cache (see attr-cache.ts). */
+  attrCacheEpoch(): number;
 }
 
 export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState): object {
@@ -41,17 +41,13 @@ export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState
   return {
     getattr: (path: string, cb: Callback) => {
       // Read before anything is looked up: the binding keeps a directory's attributes only if
-      // no change came between (native/fuse-native/dir-attr-cache.h).
-      const epoch = binding.dirAttrEpoch();
+      // no change came between (native/fuse-native/attr-cache.h).
+      const epoch = binding.attrCacheEpoch();
       ops.getattr(path).then(
         (stat) => cb(0, stat, epoch),
         (err) => cb(errnoOf("getattr", path, err, log)),
       );
     },
-    // libfuse asks fgetattr (when there is one) for a new file's attributes right after
-    // create; native/fuse-native answers that from create's own answer, without calling JS
-    // (one FUSE round trip less per create). An fstat of an open file still arrives here.
-    fgetattr: (path: string, _fd: number, cb: Callback) => answer("getattr", path, cb, () => ops.getattr(path)),
     readdir: (path: string, cb: Callback) =>
       ops.readdir(path).then(
         ({ names, stats }) => cb(0, names, stats),
@@ -72,8 +68,9 @@ export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState
     statfs: (path: string, cb: Callback) => answer("statfs", path, cb, () => ops.statfs()),
     create: (path: string, mode: number, cb: Callback) => {
       const owner = caller();
+      const epoch = binding.attrCacheEpoch(); // as for getattr
       ops.create(path, mode, owner).then(
-        ({ fd, stat }) => cb(0, fd, stat),
+        ({ fd, stat }) => cb(0, fd, stat, epoch),
         (err) => cb(errnoOf("create", path, err, log)),
       );
     },

@@ -12,7 +12,7 @@ import { resolve } from "node:path";
 import type { FileService } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
 import { UserError } from "../pod/user-error.js";
-import { DirAttrInvalidation } from "./dir-attrs.js";
+import { AttrCacheInvalidation } from "./attr-cache.js";
 import { fuseOps } from "./fuse-ops.js";
 import { MountOperations } from "./operations.js";
 import { clearStaleMount } from "./stale-mount.js";
@@ -57,13 +57,13 @@ export async function mountFileService(files: FileService, options: MountOptions
     log.warn("allow_other without default_permissions: every local user can read and write every file in the mount");
   }
   const Fuse = await loadFuseBinding();
-  const dirAttrs = new DirAttrInvalidation(() => fuse);
-  const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log, dirAttrs);
+  const attrCache = new AttrCacheInvalidation(() => fuse);
+  const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log, attrCache);
   const fuse: InstanceType<typeof Fuse> = new Fuse(
     mountpoint,
     fuseOps(operations, log, {
       caller: () => fuse.caller(),
-      dirAttrEpoch: () => fuse.dirAttrEpoch,
+      attrCacheEpoch: () => fuse.attrCacheEpoch,
     }),
     {
       fsname: fsnameWithOptions(options),
@@ -77,7 +77,7 @@ export async function mountFileService(files: FileService, options: MountOptions
     },
   );
   // Subscribed before the mount answers anything: no change can slip past the cache.
-  const stopInvalidating = files.onChange((touched) => dirAttrs.changed(touched));
+  const stopInvalidating = files.onChange((touched) => attrCache.changed(touched));
   try {
     await new Promise<void>((done, fail) => fuse.mount((err) => (err ? fail(mountError(mountpoint, err)) : done())));
   } catch (err) {

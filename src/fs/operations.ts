@@ -7,7 +7,7 @@ import type { StatLike, StatfsLike } from "fuse-native";
 import type { Entry, FileService, Owner, StoredVersion } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
 import { CacheGuard } from "./cache-guard.js";
-import type { DirAttrInvalidation } from "./dir-attrs.js";
+import type { AttrCacheInvalidation } from "./attr-cache.js";
 import { FsError } from "./errno.js";
 import { OpenFiles, type OpenFile } from "./open-files.js";
 import { SequentialFeed } from "./sequential-feed.js";
@@ -29,7 +29,7 @@ export class MountOperations {
     private readonly files: FileService,
     stagingDir: string,
     private readonly log: Logger,
-    private readonly dirAttrs: DirAttrInvalidation,
+    private readonly attrCache: AttrCacheInvalidation,
   ) {
     this.open = new OpenFiles(files, stagingDir);
   }
@@ -141,7 +141,7 @@ export class MountOperations {
   /** The new file's handle, and its attributes as getattr would give them now. */
   async create(path: string, mode: number, caller: Owner): Promise<{ fd: number; stat: StatLike }> {
     const owner = this.ownerOfNew(path, caller).owner;
-    await this.dirAttrs.creatingFileAt(() => this.files.createFile(path, mode & 0o7777, owner));
+    await this.attrCache.creatingFileAt(() => this.files.createFile(path, mode & 0o7777, owner));
     const entry = this.files.stat(path);
     const fd = await this.open.open(entry, true);
     return { fd, stat: toStat(entry, this.open.get(fd).file) };

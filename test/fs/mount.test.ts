@@ -361,7 +361,7 @@ describe("a mounted pod", () => {
 
   it("shows a directory changed outside the mount at the very next system call", async () => {
     // The binding answers a directory's getattr from its cache (native/fuse-native/
-    // dir-attr-cache.h); a change made outside the mount, as one arriving from another pod,
+    // attr-cache.h); a change made outside the mount, as one arriving from another pod,
     // must drop it at once: no waiting here.
     await fs.mkdir(pod.at("outside"));
     await fs.writeFile(pod.at("outside/f.txt"), "written in the mount\n");
@@ -386,6 +386,36 @@ describe("a mounted pod", () => {
     // Its mode changed in the mount shows at once too (a local change drops the cache as well).
     await fs.chmod(pod.at("outside/inner"), 0o750);
     assert.equal((await fs.stat(pod.at("outside/inner"))).mode & 0o777, 0o750);
+  });
+
+  it("shows a new file's attributes as they change from its first moment", async () => {
+    // Right after its create, the binding answers a file's getattr from the create's answer
+    // (attr-cache.h) until a request about that file arrives or the namespace changes.
+    const fresh = pod.at("fresh.txt");
+    const h = await fs.open(fresh, "w", 0o640);
+    const created = await fs.stat(fresh);
+    assert.equal(created.size, 0);
+    assert.equal(created.mode & 0o777, 0o640);
+    await h.write("12345");
+    assert.equal((await h.stat()).size, 5, "fstat after a write");
+    assert.equal((await fs.stat(fresh)).size, 5, "stat after a write");
+    await h.truncate(2);
+    assert.equal((await fs.stat(fresh)).size, 2, "stat after ftruncate");
+    await fs.chmod(fresh, 0o600);
+    assert.equal((await fs.stat(fresh)).mode & 0o777, 0o600, "stat after chmod");
+    await h.close();
+    assert.equal(await fs.readFile(fresh, "utf8"), "12");
+
+    const moved = await fs.open(pod.at("fresh-a.txt"), "w");
+    await fs.rename(pod.at("fresh-a.txt"), pod.at("fresh-b.txt"));
+    assert.equal(await errorCode(fs.stat(pod.at("fresh-a.txt"))), "ENOENT", "the old name is gone at once");
+    assert.ok((await fs.stat(pod.at("fresh-b.txt"))).isFile());
+    await moved.close();
+
+    const removed = await fs.open(pod.at("fresh-c.txt"), "w");
+    await pod.cli(["rm", "/fresh-c.txt"]); // as a delete arriving from another pod
+    assert.equal(await errorCode(fs.stat(pod.at("fresh-c.txt"))), "ENOENT", "removed outside the mount: gone at once");
+    await removed.close();
   });
 
   it("refuses hard links with EPERM", async () => {
