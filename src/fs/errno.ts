@@ -27,3 +27,4 @@ export function knownErrno(err: unknown): number | undefined {
 }
 
 export const EIO = -ERRNO.EIO!;
+export const ENOENT = -ERRNO.ENOENT!;

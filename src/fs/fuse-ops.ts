@@ -3,7 +3,7 @@
 // failures: they become EIO with a log line naming the operation and the file.
 import type { Callback } from "fuse-native";
 import type { Logger } from "../pod/log.js";
-import { EIO, knownErrno } from "./errno.js";
+import { EIO, ENOENT, knownErrno } from "./errno.js";
 import type { Owner } from "../pod/file-service.js";
 import type { MountOperations } from "./operations.js";
 
@@ -44,7 +44,7 @@ export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState
       // no change came between (native/fuse-native/attr-cache.h).
       const epoch = binding.attrCacheEpoch();
       ops.getattr(path).then(
-        (stat) => cb(0, stat, epoch),
+        (stat) => (stat ? cb(0, stat, epoch) : cb(ENOENT)),
         (err) => cb(errnoOf("getattr", path, err, log)),
       );
     },

@@ -36,8 +36,13 @@ export class MountOperations {
 
   // ---- attributes and directories ---------------------------------------------------------
 
-  async getattr(path: string): Promise<StatLike> {
-    const entry = this.entry(path);
+  /**
+   * The attributes of `path`, or undefined when nothing is there: the kernel looks up every
+   * name before creating it, so a miss is an ordinary answer here, not an error to build.
+   */
+  async getattr(path: string): Promise<StatLike | undefined> {
+    const entry = this.hidden.get(path) ?? this.files.lookup(path);
+    if (entry === undefined) return undefined;
     const file = await this.open.fileOf(entry.inode);
     const stat = toStat(entry, file);
     if (entry.kind === "file" && !file) stat.mtime = this.cacheGuard.mtime(path, entry.version, entry.size, entry.attr.mtimeMs);
