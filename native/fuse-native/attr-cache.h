@@ -16,13 +16,16 @@
 // computed before a change is served after it. Requests that can change a path's attributes
 // without a namespace change (a write, a truncate, a flush or release of an open file...)
 // drop that path's entry when they arrive, before JS sees them: every request other than a
-// getattr forgets its paths.
+// getattr forgets its paths. A fill is also dropped when a request about its path (or one
+// sharing its slot) arrived after the request being answered did: JS may have computed the
+// answer before it handled that request (`gen`, captured at arrival).
 
 #define ATTR_CACHE_SLOTS 256
 #define ATTR_CACHE_PATH_MAX 256
 
 typedef struct {
   uint32_t epoch; // 0: empty (epochs start at 1)
+  uint32_t gen;   // bumped by every forget of a path in this slot
   char path[ATTR_CACHE_PATH_MAX];
   struct stat stat;
 } attr_cache_entry_t;
@@ -65,12 +68,25 @@ static int attr_cache_get (attr_cache_t *cache, const char *path, struct stat *s
   return hit;
 }
 
-/** Keeps attributes of `path` that JS computed when the epoch was `epoch`. */
-static void attr_cache_put (attr_cache_t *cache, const char *path, const struct stat *stat, uint32_t epoch) {
+/** The slot generation of `path` now: a fill for a request that arrives now passes it back. */
+static uint32_t attr_cache_generation (attr_cache_t *cache, const char *path) {
+  if (path == NULL || strlen(path) >= ATTR_CACHE_PATH_MAX) return 0;
+  attr_cache_entry_t *slot = attr_cache_slot(cache, path);
+  pthread_mutex_lock(&cache->lock);
+  uint32_t gen = slot->gen;
+  pthread_mutex_unlock(&cache->lock);
+  return gen;
+}
+
+/**
+ * Keeps attributes of `path` that JS computed when the epoch was `epoch`, for a request that
+ * arrived when the slot's generation was `gen`.
+ */
+static void attr_cache_put (attr_cache_t *cache, const char *path, const struct stat *stat, uint32_t epoch, uint32_t gen) {
   if (path == NULL || strlen(path) >= ATTR_CACHE_PATH_MAX) return;
   attr_cache_entry_t *slot = attr_cache_slot(cache, path);
   pthread_mutex_lock(&cache->lock);
-  if (epoch == __atomic_load_n(&cache->epoch, __ATOMIC_SEQ_CST)) {
+  if (epoch == __atomic_load_n(&cache->epoch, __ATOMIC_SEQ_CST) && gen == slot->gen) {
     strcpy(slot->path, path);
     slot->stat = *stat;
     slot->epoch = epoch;
@@ -83,6 +99,7 @@ static void attr_cache_forget (attr_cache_t *cache, const char *path) {
   if (path == NULL || strlen(path) >= ATTR_CACHE_PATH_MAX) return;
   attr_cache_entry_t *slot = attr_cache_slot(cache, path);
   pthread_mutex_lock(&cache->lock);
+  slot->gen++;
   if (slot->epoch != 0 && strcmp(slot->path, path) == 0) slot->epoch = 0;
   pthread_mutex_unlock(&cache->lock);
 }

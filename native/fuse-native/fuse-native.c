@@ -49,6 +49,7 @@ napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
   blk\
   /* Wormhole: a request that may change its path's attributes drops them (attr-cache.h) */\
   if (op_##name != op_getattr && op_##name != op_fgetattr) attr_cache_forget(&l->fuse->attrs, path);\
+  l->attr_gen = attr_cache_generation(&l->fuse->attrs, path);\
   uv_async_send(&(l->async));\
   uv_sem_wait(&(l->sem));\
   return l->res;
@@ -189,6 +190,9 @@ typedef struct {
   struct stat *stat;
   struct statvfs *statvfs;
 
+  // Wormhole: the attribute cache's slot generation when this request arrived (attr-cache.h)
+  uint32_t attr_gen;
+
   // Readdir
   fuse_fill_dir_t readdir_filler;
 
@@ -299,7 +303,7 @@ FUSE_METHOD(getattr, 1, 2, (const char *path, struct stat *stat), {
   // Wormhole: a directory's attributes come with the epoch JS computed them at: cache them.
   uint32_t fill_epoch;
   if (res == 0 && argc > 3 && napi_get_value_uint32(env, argv[3], &fill_epoch) == napi_ok && S_ISDIR(l->stat->st_mode)) {
-    attr_cache_put(&l->fuse->attrs, l->path, l->stat, fill_epoch);
+    attr_cache_put(&l->fuse->attrs, l->path, l->stat, fill_epoch, l->attr_gen);
   }
 })
 
@@ -385,7 +389,7 @@ FUSE_METHOD(create, 2, 3, (const char *path, mode_t mode, struct fuse_file_info 
     struct stat created;
     memset(&created, 0, sizeof(created));
     populate_stat(created_ints, &created);
-    if (S_ISREG(created.st_mode)) attr_cache_put(&l->fuse->attrs, l->path, &created, created_epoch);
+    if (S_ISREG(created.st_mode)) attr_cache_put(&l->fuse->attrs, l->path, &created, created_epoch, l->attr_gen);
   }
 })
 
