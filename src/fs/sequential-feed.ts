@@ -3,7 +3,7 @@
 // chunk instead of re-reading the whole staging file: the version is produced in parallel
 // with the writes (docs/mount.md, "Write path"). These writes skip the staging file: any
 // other access ends the feed, and the version it produced becomes the staged file's base.
-import { CHUNKER_BLOCK_BYTES, OWNED_BLOCKS } from "../store/index.js";
+import { CHUNKER_BLOCK_BYTES, OWNED_BLOCKS, RECYCLE_BLOCK } from "../store/index.js";
 
 /**
  * Writes are gathered into blocks of the chunker's own block size, which it takes over as
@@ -15,6 +15,8 @@ const BLOCK = CHUNKER_BLOCK_BYTES;
  * BLOCK, so from the third on the blocks line up with the chunker's and are taken whole.
  */
 const FIRST_BLOCK = 1024 * 1024;
+/** Blocks the chunker handed back, kept to be filled again (64 MiB at most per file). */
+const SPARE_BLOCKS = 4;
 
 export class SequentialFeed implements AsyncIterable<Buffer> {
   /** A yielded block is never touched again here: the chunker may move it to a worker. */
@@ -30,6 +32,7 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
   private failure: Error | undefined;
   private wakeConsumer: (() => void) | undefined;
   private readonly wakeProducers: Array<() => void> = [];
+  private readonly spare: Buffer[] = [];
 
   /** `limit`: bytes in full blocks waiting for the chunker before writers wait (back-pressure); the block being filled comes on top. */
   constructor(private readonly limit = 64 * 1024 * 1024) {}
@@ -43,7 +46,7 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
     if (!this.active) return;
     this.expected += data.length;
     for (let done = 0; done < data.length; ) {
-      this.block ??= Buffer.allocUnsafeSlow(this.nextBlockSize());
+      this.block ??= this.newBlock();
       const n = data.copy(this.block, this.blockUsed, done);
       this.blockUsed += n;
       done += n;
@@ -82,6 +85,16 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
       await new Promise<void>((wake) => (this.wakeConsumer = wake));
       this.wakeConsumer = undefined;
     }
+  }
+
+  /** The chunker is done with `block` (its chunks are stored): it is filled again. */
+  [RECYCLE_BLOCK](block: Buffer): void {
+    if (this.active && block.length === BLOCK && this.spare.length < SPARE_BLOCKS) this.spare.push(block);
+  }
+
+  private newBlock(): Buffer {
+    const size = this.nextBlockSize();
+    return (size === BLOCK ? this.spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(size);
   }
 
   /** FIRST_BLOCK, then the rest of the chunker's first block, then whole chunker blocks. */

@@ -122,7 +122,8 @@ export class ChunkStore {
    *   each; their directory entries are durable after `barrier.done()`. Resolves when renamed.
    * - bulk: hand them to the FileSystemCommit (syncfs rounds, see filesystem-sync.ts) and resolve
    *   as soon as they are written; `barrier.done()` waits until they are durable in place.
-   * Returns how many chunks were new.
+   * Returns how many chunks were new. Once it resolves, the store holds no reference to the
+   * chunks' `data`: the caller may reuse that memory (the sequential feed recycles blocks).
    */
   async putMany(chunks: Iterable<{ id: string; data: Uint8Array }>, barrier: WriteBarrier): Promise<number> {
     // A short hold so a concurrent gc cannot unlink a chunk we find already present.
@@ -205,7 +206,9 @@ export class ChunkStore {
       await fsp.rm(tmp, { force: true });
       throw err;
     }
-    return { id, tmp, handle, size: data.length, small: data.length <= SMALL_CHUNK_BYTES ? data : undefined };
+    // `small` is kept until publish, which in bulk mode comes after putMany resolved and the
+    // caller may have reused `data`: it is copied (at most 4 KiB).
+    return { id, tmp, handle, size: data.length, small: data.length <= SMALL_CHUNK_BYTES ? Buffer.from(data) : undefined };
   }
 
   /** The chunk's bytes, verified against its id (hashed in the HashPool when large). */

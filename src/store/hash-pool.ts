@@ -38,6 +38,11 @@ export interface CutBlock {
 /** A cut block whose chunks are hashed too: ids[i] names chunk i. */
 export interface ChunkedBlock extends CutBlock {
   ids: string[];
+  /**
+   * Set by chunkInput when the source takes blocks back (RECYCLE_BLOCK): the consumer calls it
+   * once it no longer needs `data` (its chunks are stored), and the memory is filled again.
+   */
+  release?: () => void;
 }
 
 /**

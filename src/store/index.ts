@@ -2,7 +2,7 @@
 export { MIN_CHUNK, AVG_CHUNK, MAX_CHUNK, SMALL_FILE_THRESHOLD, chunkLengths } from "./fastcdc.js";
 export { chunkId, isChunkId, assertChunkId } from "./chunk-id.js";
 export { HashPool, INLINE_LIMIT, type CutBlock, type ChunkedBlock } from "./hash-pool.js";
-export { BLOCK_BYTES as CHUNKER_BLOCK_BYTES, OWNED_BLOCKS, chunkInput, type ChunkSourceInput } from "./chunker.js";
+export { BLOCK_BYTES as CHUNKER_BLOCK_BYTES, OWNED_BLOCKS, RECYCLE_BLOCK, chunkInput, type ChunkSourceInput } from "./chunker.js";
 export { ChunkStore, type GcResult } from "./chunk-store.js";
 export { Lease } from "./lease.js";
 export { WriteBarrier } from "./durable-fs.js";

@@ -11,6 +11,12 @@ import { decodeManifest, encodeManifest, type Manifest, type ManifestEntry } fro
 
 /** Blocks (~16 MiB of chunks each) being written and synced at once. */
 const WRITE_BATCHES_IN_FLIGHT = 2;
+
+/** One block's chunks, and how to hand the block's memory back once they are stored. */
+interface Batch {
+  chunks: { id: string; data: Buffer }[];
+  release?: () => void;
+}
 /**
  * From this size on a version is committed in syncfs rounds (FileSystemCommit) instead of one
  * fdatasync + directory fsync per chunk. Below it, spawning `sync` costs more than it saves and
@@ -54,16 +60,22 @@ export async function writeVersion(store: ChunkStore, source: VersionSource, opt
   const inFlight = new Set<Promise<number>>();
   const chunks: ManifestEntry[] = [];
   /** Batches held back until we know whether the version is large enough for bulk commits. */
-  const held: { id: string; data: Buffer }[][] = [];
+  const held: Batch[] = [];
   let size = 0;
   let newChunks = 0;
-  const write = async (batch: { id: string; data: Buffer }[], to: WriteBarrier) => {
+  const write = async ({ chunks: batch, release }: Batch, to: WriteBarrier) => {
     // One block's chunks are written (and synced) together, overlapping the next block's.
     while (inFlight.size >= WRITE_BATCHES_IN_FLIGHT) await Promise.race(inFlight);
     if (to.bulk) await to.waitBelow(BULK_BLOCKS_UNCOMMITTED);
     const put = store.putMany(batch, to);
     inFlight.add(put);
-    put.then((n) => (newChunks += n), () => {}).finally(() => inFlight.delete(put));
+    put.then(
+      (n) => {
+        newChunks += n;
+        release?.(); // the store no longer needs the block's memory (putMany's contract)
+      },
+      () => {},
+    ).finally(() => inFlight.delete(put));
   };
   try {
     for await (const block of chunkInput(source, options.pool ?? HashPool.shared())) {
@@ -78,7 +90,7 @@ export async function writeVersion(store: ChunkStore, source: VersionSource, opt
         lease.hold(id);
         chunks.push({ id, length });
       }
-      held.push(batch);
+      held.push({ chunks: batch, release: block.release });
       if (!barrier && size >= BULK_MIN_BYTES) barrier = new WriteBarrier(true);
       if (barrier) for (const b of held.splice(0)) await write(b, barrier);
     }

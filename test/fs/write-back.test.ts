@@ -12,7 +12,7 @@ import { ExtentSet } from "../../src/fs/extents.js";
 import { StagedFile } from "../../src/fs/staged-file.js";
 import { SequentialFeed } from "../../src/fs/sequential-feed.js";
 import { CacheGuard } from "../../src/fs/cache-guard.js";
-import { ChunkStore, HashPool, VersionReader, writeVersion } from "../../src/store/index.js";
+import { CHUNKER_BLOCK_BYTES, ChunkStore, HashPool, RECYCLE_BLOCK, VersionReader, writeVersion } from "../../src/store/index.js";
 
 const dirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -120,6 +120,31 @@ describe("SequentialFeed", () => {
     feed.end();
     assert.deepEqual(await consumed, big);
     assert.equal(feed.expected, big.length);
+  });
+
+  it("fills full-size blocks handed back by the chunker again, and no others", async () => {
+    const feed = new SequentialFeed();
+    const blocks: Buffer[] = [];
+    const consuming = (async () => {
+      for await (const block of feed) blocks.push(block);
+    })();
+    const first = randomBytes(CHUNKER_BLOCK_BYTES); // blocks of 1 MiB and 15 MiB
+    await feed.push(first);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(blocks.length, 2);
+    feed[RECYCLE_BLOCK](blocks[0]!); // 1 MiB: not a whole chunker block, not kept
+    const spare = Buffer.allocUnsafeSlow(CHUNKER_BLOCK_BYTES).fill(0xee);
+    feed[RECYCLE_BLOCK](spare);
+    const third = randomBytes(CHUNKER_BLOCK_BYTES);
+    await feed.push(third);
+    const fourth = randomBytes(CHUNKER_BLOCK_BYTES);
+    await feed.push(fourth);
+    feed.end();
+    await consuming;
+    assert.equal(blocks.length, 4);
+    assert.equal(blocks[2]!.buffer, spare.buffer, "the block handed back was filled again");
+    assert.notEqual(blocks[3]!.buffer, blocks[0]!.buffer, "the 1 MiB block was not");
+    assert.deepEqual(Buffer.concat(blocks), Buffer.concat([first, third, fourth]));
   });
 
   it("fails its consumer when aborted", async () => {

@@ -4,6 +4,7 @@ import path from "node:path";
 import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
 import {
+  CHUNKER_BLOCK_BYTES,
   ChunkMismatchError,
   ChunkNotFoundError,
   ChunkStore,
@@ -11,6 +12,8 @@ import {
   InvalidManifestError,
   MAX_CHUNK,
   MIN_CHUNK,
+  OWNED_BLOCKS,
+  RECYCLE_BLOCK,
   VersionReader,
   collectLiveChunks,
   decodeManifest,
@@ -237,3 +240,45 @@ test("a forged manifest whose lengths disagree with the chunks is refused on rea
   const forged = await store.put(encodeManifest({ size: 10, chunks: [{ id, length: 10 }] }));
   await assert.rejects(readRange(store, forged, 0, 10), InvalidManifestError);
 });
+
+test("blocks handed back to their source are not read again, even when scribbled over at once", () =>
+  withTempDir("version-recycle", async (dir) => {
+    // A source like the mount's sequential feed: it yields whole blocks the chunker may own,
+    // and takes finished blocks back (RECYCLE_BLOCK). Each one given back is overwritten
+    // before it is filled again: if the store still read a block after release, the stored
+    // chunks would not match their ids, or the version would not read back.
+    const data = pseudoRandom(8 * CHUNKER_BLOCK_BYTES + 12_345, "recycle");
+    const spare: Buffer[] = [];
+    let recycled = 0;
+    let reused = 0;
+    let returned: (() => void) | undefined;
+    const source = {
+      [OWNED_BLOCKS]: true as const,
+      [RECYCLE_BLOCK](block: Buffer) {
+        assert.equal(block.length, CHUNKER_BLOCK_BYTES);
+        block.fill(0xee);
+        recycled++;
+        spare.push(block);
+        returned?.();
+      },
+      async *[Symbol.asyncIterator]() {
+        for (let at = 0, n = 0; at < data.length; at += CHUNKER_BLOCK_BYTES, n++) {
+          const piece = data.subarray(at, at + CHUNKER_BLOCK_BYTES);
+          // From the fifth block on, wait (a little) for a stored block to come back.
+          if (n >= 4 && spare.length === 0) await new Promise<void>((resolve) => ((returned = resolve), setTimeout(resolve, 2_000)));
+          const reuse = piece.length === CHUNKER_BLOCK_BYTES ? spare.pop() : undefined;
+          if (reuse) reused++;
+          const block = reuse ?? Buffer.allocUnsafeSlow(piece.length);
+          piece.copy(block);
+          yield block;
+        }
+      },
+    };
+    const local = await ChunkStore.open(path.join(dir, "store"));
+    const written = await writeVersion(local, source);
+    assert.ok(recycled >= 3, `only ${recycled} blocks came back`);
+    assert.ok(reused >= 1, "no block was filled again");
+    const reopened = await ChunkStore.open(path.join(dir, "store")); // nothing kept in memory
+    const back = await readRange(reopened, written.version, 0, data.length);
+    assert.equal(sha256(back), sha256(data));
+  }));
