@@ -11,10 +11,13 @@ import { CHUNKER_BLOCK_BYTES, OWNED_BLOCKS, RECYCLE_BLOCK } from "../store/index
  */
 const BLOCK = CHUNKER_BLOCK_BYTES;
 /**
- * Most files written are small: the first block is only this big, the second fills up to
- * BLOCK, so from the third on the blocks line up with the chunker's and are taken whole.
+ * Most files written are small, so the first blocks are small: 128 KiB (a FUSE write's
+ * size), then up to 1 MiB, then up to BLOCK, so that from the fourth on the blocks line up
+ * with the chunker's and are taken whole. V8 counts every block as external memory until a
+ * GC: 1 MiB per small file cost a full GC every ~50 files (2,000 files of 4 KiB: 40 against
+ * 10 with 128 KiB).
  */
-const FIRST_BLOCK = 1024 * 1024;
+const FIRST_BLOCKS = [128 * 1024, 1024 * 1024 - 128 * 1024, BLOCK - 1024 * 1024];
 /** Blocks the chunker handed back, kept to be filled again (64 MiB at most per file). */
 const SPARE_BLOCKS = 4;
 
@@ -97,11 +100,9 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
     return (size === BLOCK ? this.spare.pop() : undefined) ?? Buffer.allocUnsafeSlow(size);
   }
 
-  /** FIRST_BLOCK, then the rest of the chunker's first block, then whole chunker blocks. */
+  /** FIRST_BLOCKS (which add up to the chunker's first block), then whole chunker blocks. */
   private nextBlockSize(): number {
-    if (this.blocksMade === 0) return FIRST_BLOCK;
-    if (this.blocksMade === 1) return BLOCK - FIRST_BLOCK;
-    return BLOCK;
+    return FIRST_BLOCKS[this.blocksMade] ?? BLOCK;
   }
 
   private enqueueBlock(): void {

@@ -261,6 +261,8 @@ async function fileFiller(file: string): Promise<Filler> {
 function iterableFiller(source: Exclude<ChunkSourceInput, string>): Filler {
   const iterator = source instanceof Uint8Array ? [source][Symbol.iterator]() : Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   let leftover: Uint8Array = new Uint8Array(0);
+  /** A piece read ahead by `take`, for `fill` to use before pulling the next one. */
+  let ahead: Uint8Array | undefined;
   let done = false;
   const owned = OWNED_BLOCKS in source && source[OWNED_BLOCKS] === true;
   return {
@@ -274,6 +276,17 @@ function iterableFiller(source: Exclude<ChunkSourceInput, string>): Filler {
           }
           const piece = next.value as Uint8Array;
           if (piece.length === length && Buffer.isBuffer(piece)) return piece;
+          if (piece.length < length && Buffer.isBuffer(piece)) {
+            // The source's last piece (all of a small file) is a whole final block as it is:
+            // filling it into a new block-sized buffer cost a 16 MiB allocation per small
+            // file written through the mount, and a full GC every few files.
+            const after = await iterator.next();
+            if (after.done) {
+              done = true;
+              return piece;
+            }
+            ahead = after.value as Uint8Array;
+          }
           leftover = piece; // not a whole block: copied by fill
           return undefined;
         }
@@ -281,6 +294,11 @@ function iterableFiller(source: Exclude<ChunkSourceInput, string>): Filler {
     async fill(target, offset, length) {
       let got = 0;
       while (got < length && !done) {
+        if (leftover.length === 0 && ahead !== undefined) {
+          leftover = ahead;
+          ahead = undefined;
+          continue;
+        }
         if (leftover.length === 0) {
           const next = await iterator.next();
           if (next.done) done = true;

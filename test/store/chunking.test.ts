@@ -58,7 +58,8 @@ test("the same content gives the same chunks whatever the source shape", async (
 
 test("a source of owned blocks: whole blocks are taken without a copy, the rest copied, same chunks", async () => {
   const data = pseudoRandom(3 * CHUNKER_BLOCK_BYTES + 5 * MiB + 9, "owned");
-  // As the mount's sequential feed yields them: 1 MiB, the rest of the first block, whole blocks, a tail.
+  // As the mount's sequential feed yielded them before its first blocks shrank: 1 MiB, the
+  // rest of the first block, whole blocks, a tail.
   const cuts = [0, MiB, CHUNKER_BLOCK_BYTES, 2 * CHUNKER_BLOCK_BYTES, 3 * CHUNKER_BLOCK_BYTES, data.length];
   const blocks = cuts.slice(1).map((end, i) => {
     const block = Buffer.allocUnsafeSlow(end - cuts[i]!);
@@ -72,11 +73,36 @@ test("a source of owned blocks: whole blocks are taken without a copy, the rest 
     },
   };
   assert.deepEqual(await chunkIds(source), await chunkIds(data));
-  // A block taken whole moved to a hashing worker (its memory is detached here); the others were copied.
+  // A block taken whole moved to a hashing worker (its memory is detached here), and so did
+  // the short last one, taken as the final block; the first two were copied.
   assert.deepEqual(
     blocks.map((b) => b.buffer.byteLength === 0),
-    [false, false, true, true, false],
+    [false, false, true, true, true],
   );
+});
+
+test("a source of owned blocks whose only piece is short (a small file) is taken as it is", async () => {
+  for (const size of [4096, 3 * MiB]) {
+    const data = pseudoRandom(size, `short-${size}`);
+    const piece = Buffer.allocUnsafeSlow(size);
+    data.copy(piece);
+    const source = {
+      [OWNED_BLOCKS]: true,
+      async *[Symbol.asyncIterator]() {
+        yield piece;
+      },
+    };
+    const memory: ArrayBufferLike[] = [];
+    const ids: string[] = [];
+    for await (const block of chunkInput(source, pool)) {
+      memory.push(block.data.buffer);
+      ids.push(...block.ids);
+    }
+    assert.deepEqual(ids, await chunkIds(data), `${size} bytes`);
+    // No block-sized buffer was made for it: its own memory was chunked (moved to a worker
+    // and back when large enough to be cut there).
+    assert.ok(memory.every((m) => m.byteLength === size), `${size} bytes: chunked from memory of ${memory.map((m) => m.byteLength)} bytes`);
+  }
 });
 
 test("parallel cutting with stitching equals a sequential pass, also where chains never meet", async () => {
