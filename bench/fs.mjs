@@ -52,7 +52,11 @@ try {
   // Its files go first: B down with files only it holds would make the cluster read-only.
   await fs.rm(join(mnt, "prop"), { recursive: true });
   await stopMount(pods.pop());
-  const block = randomBytes(MiB);
+  // 64 MiB of random bytes, written round and round. One random MiB repeated, as before
+  // 2026-12-05, is a pathological input for content-defined chunking: a MiB without a cut
+  // candidate leaves chunk chains that never meet across the chunker's blocks, so whether a
+  // run took the chunker's fast path or its fallback depended on the draw (264–455 MB/s).
+  const pattern = randomBytes(Math.min(BIG, 64 * MiB));
   const podCpuBefore = await cpuSeconds(pods[0].pid);
   const write = { mount: await writeBig(join(mnt, "big.bin")), disk: await writeBig(join(disk, "big.bin")) };
   // The pod's CPU per GiB written (all its threads: FUSE, JS, hash workers): less sensitive to
@@ -109,7 +113,7 @@ try {
   async function writeBig(file) {
     const start = performance.now();
     const h = await fs.open(file, "w");
-    for (let done = 0; done < BIG; done += block.length) await h.write(block, 0, block.length);
+    for (let done = 0; done < BIG; done += MiB) await h.write(pattern, done % pattern.length, MiB);
     await h.sync();
     await h.close();
     return BIG / 1e6 / ((performance.now() - start) / 1000);
