@@ -68,11 +68,19 @@ static int attr_cache_get (attr_cache_t *cache, const char *path, struct stat *s
   return hit;
 }
 
-/** The slot generation of `path` now: a fill for a request that arrives now passes it back. */
-static uint32_t attr_cache_generation (attr_cache_t *cache, const char *path) {
+/**
+ * Called as a request about `path` arrives. One that may change the path (`changes`: every
+ * request but a getattr) drops its entry first. Returns the slot's generation, which a fill
+ * answering this request passes back to attr_cache_put. One hash and one lock per request.
+ */
+static uint32_t attr_cache_arrive (attr_cache_t *cache, const char *path, int changes) {
   if (path == NULL || strlen(path) >= ATTR_CACHE_PATH_MAX) return 0;
   attr_cache_entry_t *slot = attr_cache_slot(cache, path);
   pthread_mutex_lock(&cache->lock);
+  if (changes) {
+    slot->gen++;
+    if (slot->epoch != 0 && strcmp(slot->path, path) == 0) slot->epoch = 0;
+  }
   uint32_t gen = slot->gen;
   pthread_mutex_unlock(&cache->lock);
   return gen;
@@ -94,12 +102,7 @@ static void attr_cache_put (attr_cache_t *cache, const char *path, const struct 
   pthread_mutex_unlock(&cache->lock);
 }
 
-/** Drops the entry of `path`, if it has one: a request about to change it arrived. */
+/** Drops the entry of a request's second path (rename, link, symlink), if it has one. */
 static void attr_cache_forget (attr_cache_t *cache, const char *path) {
-  if (path == NULL || strlen(path) >= ATTR_CACHE_PATH_MAX) return;
-  attr_cache_entry_t *slot = attr_cache_slot(cache, path);
-  pthread_mutex_lock(&cache->lock);
-  slot->gen++;
-  if (slot->epoch != 0 && strcmp(slot->path, path) == 0) slot->epoch = 0;
-  pthread_mutex_unlock(&cache->lock);
+  attr_cache_arrive(cache, path, 1);
 }

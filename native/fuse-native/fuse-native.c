@@ -48,8 +48,7 @@ napi_status napi_detach_arraybuffer(napi_env env, napi_value buf);
   l->op_fn = fuse_native_dispatch_##name;\
   blk\
   /* Wormhole: a request that may change its path's attributes drops them (attr-cache.h) */\
-  if (op_##name != op_getattr && op_##name != op_fgetattr) attr_cache_forget(&l->fuse->attrs, path);\
-  l->attr_gen = attr_cache_generation(&l->fuse->attrs, path);\
+  l->attr_gen = attr_cache_arrive(&l->fuse->attrs, path, op_##name != op_getattr && op_##name != op_fgetattr);\
   uv_async_send(&(l->async));\
   uv_sem_wait(&(l->sem));\
   return l->res;

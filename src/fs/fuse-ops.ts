@@ -17,18 +17,16 @@ export interface BindingState {
 
 export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState): object {
   const caller = () => binding.caller();
-  const answer = (name: string, path: string, cb: Callback, body: () => unknown): void => {
-    let result: unknown;
+  /** Runs `body` and answers with its value (or `reply`'s way of answering it), or its errno. */
+  const answer = <T>(name: string, path: string, cb: Callback, body: () => T | Promise<T>, reply: (value: T) => void = (value) => (value === undefined ? cb(0) : cb(0, value))): void => {
+    let result: T | Promise<T>;
     try {
       result = body();
     } catch (err) {
       cb(errnoOf(name, path, err, log));
       return;
     }
-    Promise.resolve(result).then(
-      (value) => (value === undefined ? cb(0) : cb(0, value)),
-      (err) => cb(errnoOf(name, path, err, log)),
-    );
+    Promise.resolve(result).then(reply, (err) => cb(errnoOf(name, path, err, log)));
   };
   // read/write answer with a byte count in place of the status.
   const count = (name: string, path: string, cb: Callback, body: () => Promise<number>): void => {
@@ -43,10 +41,7 @@ export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState
       // Read before anything is looked up: the binding keeps a directory's attributes only if
       // no change came between (native/fuse-native/attr-cache.h).
       const epoch = binding.attrCacheEpoch();
-      ops.getattr(path).then(
-        (stat) => (stat ? cb(0, stat, epoch) : cb(ENOENT)),
-        (err) => cb(errnoOf("getattr", path, err, log)),
-      );
+      answer("getattr", path, cb, () => ops.getattr(path), (stat) => (stat ? cb(0, stat, epoch) : cb(ENOENT)));
     },
     readdir: (path: string, cb: Callback) =>
       ops.readdir(path).then(
@@ -67,12 +62,8 @@ export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState
     access: (path: string, mode: number, cb: Callback) => answer("access", path, cb, () => ops.access(path, mode)),
     statfs: (path: string, cb: Callback) => answer("statfs", path, cb, () => ops.statfs()),
     create: (path: string, mode: number, cb: Callback) => {
-      const owner = caller();
       const epoch = binding.attrCacheEpoch(); // as for getattr
-      ops.create(path, mode, owner).then(
-        ({ fd, stat }) => cb(0, fd, stat, epoch),
-        (err) => cb(errnoOf("create", path, err, log)),
-      );
+      answer("create", path, cb, () => ops.create(path, mode, caller()), ({ fd, stat }) => cb(0, fd, stat, epoch));
     },
     open: (path: string, flags: number, cb: Callback) => answer("open", path, cb, () => ops.openFile(path, flags)),
     read: (path: string, fd: number, buf: Buffer, len: number, pos: number, cb: Callback) => count("read", path, cb, () => ops.read(fd, buf, len, pos)),

@@ -14,6 +14,7 @@ import { FileSystemCommit } from "./filesystem-sync.js";
 import { Lease } from "./lease.js";
 import { ChunkMismatchError, ChunkNotFoundError, CorruptChunkError } from "./errors.js";
 import { HashPool, INLINE_LIMIT } from "./hash-pool.js";
+import { ownedCopy } from "./owned-copy.js";
 import { RecentBytes } from "./recent-bytes.js";
 import { RecentSet } from "./recent-set.js";
 import { EMPTY_MANIFEST, EMPTY_VERSION } from "./manifest.js";
@@ -207,8 +208,9 @@ export class ChunkStore {
       throw err;
     }
     // `small` is kept until publish, which in bulk mode comes after putMany resolved and the
-    // caller may have reused `data`: it is copied (at most 4 KiB).
-    return { id, tmp, handle, size: data.length, small: data.length <= SMALL_CHUNK_BYTES ? Buffer.from(data) : undefined };
+    // caller may have reused `data`: it is copied (at most 4 KiB), in memory of its own, which
+    // the small-chunk cache then keeps as it is.
+    return { id, tmp, handle, size: data.length, small: data.length <= SMALL_CHUNK_BYTES ? ownedCopy(data) : undefined };
   }
 
   /** The chunk's bytes, verified against its id (hashed in the HashPool when large). */

@@ -8,6 +8,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { chunkId } from "./chunk-id.js";
 import { chunkLengths, stitchLengths } from "./fastcdc.js";
+import { ownedCopy } from "./owned-copy.js";
 
 export interface PoolRequest {
   seq: number;
@@ -88,7 +89,7 @@ export class HashPool {
    */
   async cut(data: Buffer, final: boolean, transfer = false): Promise<CutBlock> {
     if (data.length <= INLINE_LIMIT) return { data, ...chunkLengths(data, final) };
-    const reply = await this.submit("cut", transfer ? data : copyToOwned(data), final);
+    const reply = await this.submit("cut", transfer ? data : ownedCopy(data), final);
     return { data: replyData(reply), lengths: reply.lengths, consumed: reply.consumed };
   }
 
@@ -99,7 +100,7 @@ export class HashPool {
   async hashChunks(block: CutBlock, transfer = false): Promise<ChunkedBlock> {
     const covered = block.data.subarray(0, block.consumed);
     if (covered.length <= INLINE_LIMIT) return { data: covered, lengths: block.lengths, consumed: block.consumed, ids: hashInline(covered, block.lengths) };
-    const reply = await this.submit("hash", transfer ? covered : copyToOwned(covered), true, block.lengths);
+    const reply = await this.submit("hash", transfer ? covered : ownedCopy(covered), true, block.lengths);
     return { data: replyData(reply), lengths: block.lengths, consumed: block.consumed, ids: reply.ids };
   }
 
@@ -123,7 +124,7 @@ export class HashPool {
    */
   async hash(data: Buffer, transfer = false): Promise<{ id: string; data: Buffer }> {
     if (data.length <= INLINE_LIMIT) return { id: chunkId(data), data };
-    const reply = await this.submit("hash", transfer ? data : copyToOwned(data), true);
+    const reply = await this.submit("hash", transfer ? data : ownedCopy(data), true);
     return { id: reply.ids[0]!, data: transfer ? replyData(reply) : data };
   }
 
@@ -208,8 +209,3 @@ function replyData(reply: { buffer: ArrayBuffer; offset: number; length: number 
   return Buffer.from(reply.buffer, reply.offset, reply.length);
 }
 
-function copyToOwned(data: Buffer): Buffer {
-  const copy = Buffer.allocUnsafeSlow(data.length);
-  data.copy(copy);
-  return copy;
-}

@@ -118,19 +118,22 @@ export class MetaStore {
    * Resolves once every update emitted so far (and every index change) is durable on disk.
    * Rejects if any write, or a background compaction, failed.
    */
-  async flush(): Promise<void> {
-    if (this.backgroundError) throw this.backgroundError;
-    await this.commit.flush();
-    if (this.backgroundError) throw this.backgroundError;
+  flush(): Promise<void> {
+    return this.afterCommit(() => this.commit.flush());
   }
 
   /**
    * Resolves once the updates emitted so far are durable, without hurrying them (they are
    * written within GroupCommit's lazy delay); rejects like flush(). For background watchers.
    */
-  async settled(): Promise<void> {
+  settled(): Promise<void> {
+    return this.afterCommit(() => this.commit.settled());
+  }
+
+  /** Waits for the group commit, failing with a background compaction's error before and after. */
+  private async afterCommit(wait: () => Promise<void>): Promise<void> {
     if (this.backgroundError) throw this.backgroundError;
-    await this.commit.settled();
+    await wait();
     if (this.backgroundError) throw this.backgroundError;
   }
 

@@ -7,6 +7,8 @@
 // Each such read is four file-system calls (open, fstat, read, close) through libuv's thread
 // pool, which on a busy two-core machine cost more than the bytes (see docs/performance.md).
 // Chunks are content-addressed: a kept copy never goes stale; deleting the chunk drops it.
+import { ownedCopy } from "./owned-copy.js";
+
 export class RecentBytes {
   private readonly entries = new Map<string, Buffer>();
   private bytes = 0;
@@ -34,7 +36,7 @@ export class RecentBytes {
     // A view into a larger buffer (a chunker block, a socket read, Buffer's shared 8 KiB pool)
     // would keep all of it alive: such bytes are copied into memory of their own.
     const owned = data.byteOffset === 0 && data.buffer.byteLength === data.byteLength;
-    const kept = owned ? Buffer.from(data.buffer, 0, data.byteLength) : ownCopy(data);
+    const kept = owned ? Buffer.from(data.buffer, 0, data.byteLength) : ownedCopy(data);
     this.entries.set(id, kept);
     this.bytes += kept.length;
     for (const [oldest, old] of this.entries) {
@@ -55,10 +57,4 @@ export class RecentBytes {
   get size(): number {
     return this.bytes;
   }
-}
-
-function ownCopy(data: Uint8Array): Buffer {
-  const copy = Buffer.allocUnsafeSlow(data.byteLength);
-  copy.set(data);
-  return copy;
 }
