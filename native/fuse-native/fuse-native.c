@@ -22,6 +22,7 @@
 #include <pthread.h>
 
 #include "attr-cache.h"
+#include "written-handles.h"
 
 static int IS_ARRAY_BUFFER_DETACH_SUPPORTED = 0;
 
@@ -144,6 +145,10 @@ typedef struct {
 
   // Wormhole: see attr-cache.h
   attr_cache_t attrs;
+
+  // Wormhole: see written-handles.h (set from the mount's skipCleanFlushes option)
+  int skip_clean_flushes;
+  written_handles_t written;
 
   uv_async_t async;
   uv_mutex_t mut;
@@ -403,6 +408,7 @@ FUSE_METHOD_VOID(utimens, 5, 0, (const char *path, const struct timespec tv[2]),
 })
 
 FUSE_METHOD_VOID(release, 2, 0, (const char *path, struct fuse_file_info *info), {
+  if (l->fuse->skip_clean_flushes && info != NULL) written_handles_take(&l->fuse->written, info->fh); // Wormhole
   l->path = path;
   l->info = info;
 }, {
@@ -443,6 +449,7 @@ FUSE_METHOD(read, 6, 2, (const char *path, char *buf, size_t len, off_t offset, 
 })
 
 FUSE_METHOD(write, 6, 2, (const char *path, const char *buf, size_t len, off_t offset, struct fuse_file_info *info), {
+  if (l->fuse->skip_clean_flushes) written_handles_mark(&l->fuse->written, info->fh); // Wormhole
   l->path = path;
   l->buf = buf;
   l->len = len;
@@ -591,6 +598,8 @@ FUSE_METHOD_VOID(removexattr, 2, 0, (const char *path, const char *name), {
 })
 
 FUSE_METHOD_VOID(flush, 2, 0, (const char *path, struct fuse_file_info *info), {
+  // Wormhole: nothing was written through this handle since its last flush (written-handles.h)
+  if (l->fuse->skip_clean_flushes && info != NULL && !written_handles_take(&l->fuse->written, info->fh)) return 0;
   l->path = path;
   l->info = info;
 }, {
@@ -640,6 +649,7 @@ FUSE_METHOD_VOID(truncate, 3, 0, (const char *path, off_t size), {
 })
 
 FUSE_METHOD_VOID(ftruncate, 4, 0, (const char *path, off_t size, struct fuse_file_info *info), {
+  if (l->fuse->skip_clean_flushes && info != NULL) written_handles_mark(&l->fuse->written, info->fh); // Wormhole
   l->path = path;
   l->offset = size;
   l->info = info;
@@ -845,12 +855,14 @@ static void* start_fuse_thread (void *data) {
   fuse_unmount(ft->mnt, ft->ch);
   fuse_session_remove_chan(ft->ch);
   fuse_destroy(ft->fuse);
+  free(ft->written.slots); // Wormhole: no request arrives any more
+  ft->written.slots = NULL;
 
   return NULL;
 }
 
 NAPI_METHOD(fuse_native_mount) {
-  NAPI_ARGV(7)
+  NAPI_ARGV(8)
 
   NAPI_ARGV_UTF8(mnt, 1024, 0);
   NAPI_ARGV_UTF8(mntopts, 1024, 1);
@@ -859,6 +871,7 @@ NAPI_METHOD(fuse_native_mount) {
   napi_create_reference(env, argv[4], 1, &(ft->malloc));
   napi_value handlers = argv[5];
   NAPI_ARGV_BUFFER_CAST(uint32_t *, implemented, 6)
+  NAPI_ARGV_UINT32(skip_clean_flushes, 7) // Wormhole: see written-handles.h
 
   for (int i = 0; i < 35; i++) {
     ft->handlers[i] = NULL;
@@ -927,6 +940,8 @@ NAPI_METHOD(fuse_native_mount) {
   uv_mutex_init(&(ft->mut));
   uv_sem_init(&(ft->sem), 0);
   attr_cache_init(&(ft->attrs)); // Wormhole
+  ft->skip_clean_flushes = skip_clean_flushes != 0; // Wormhole
+  written_handles_init(&(ft->written));
 
   strncpy(ft->mnt, mnt, 1024);
   strncpy(ft->mntopts, mntopts, 1024);

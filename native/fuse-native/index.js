@@ -361,7 +361,8 @@ class Fuse extends Nanoresource {
           if (parent && parent.dev !== stat.dev) return cb(new Error('Mountpoint in use'))
           try {
             // TODO: asyncify
-            binding.fuse_native_mount(self.mnt, opts, self._thread, self, self._malloc, self._handlers, implemented)
+            // Wormhole: skipCleanFlushes, see written-handles.h
+            binding.fuse_native_mount(self.mnt, opts, self._thread, self, self._malloc, self._handlers, implemented, self.opts.skipCleanFlushes ? 1 : 0)
           } catch (err) {
             return cb(err)
           }

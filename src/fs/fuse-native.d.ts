@@ -43,6 +43,11 @@ declare module "fuse-native" {
     mkdir?: boolean;
     /** Per-op JS timeout in ms (default 15 s, then the op fails with ETIMEDOUT); false = none. */
     timeout?: number | false | Record<string, number | false>;
+    /**
+     * Answer the flush of a handle nothing was written (or ftruncated) through since its last
+     * flush with 0, without calling `flush` (a Wormhole addition, see its README).
+     */
+    skipCleanFlushes?: boolean;
   }
 
   class Fuse {

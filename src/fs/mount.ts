@@ -72,6 +72,8 @@ export async function mountFileService(files: FileService, options: MountOptions
       defaultPermissions: options.defaultPermissions,
       debug: options.debug,
       mkdir: true,
+      // A flush commits what its handle wrote; most closes wrote nothing (MountOperations.flush).
+      skipCleanFlushes: true,
       // A commit of a large file may take longer than fuse-native's 15 s default.
       timeout: { default: 60_000, flush: false, fsync: false, release: false, truncate: false, ftruncate: false },
     },

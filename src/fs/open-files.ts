@@ -97,13 +97,13 @@ export class OpenFiles {
   }
 
   /** Runs `fn` on the OpenFile of `entry`, opening a temporary one if the file is not open. */
-  async withFile(entry: Entry, fn: (file: OpenFile, temporary: boolean) => Promise<void>): Promise<void> {
+  async withFile(entry: Entry, fn: (file: OpenFile) => Promise<void>): Promise<void> {
     const existing = this.files.get(entry.inode);
-    if (existing) return fn(await existing, false);
+    if (existing) return fn(await existing);
     const file = await this.startWriting(entry);
     file.refs++;
     try {
-      await fn(file, true);
+      await fn(file);
     } finally {
       file.refs--;
       if (file.refs === 0) {

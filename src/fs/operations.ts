@@ -194,11 +194,11 @@ export class MountOperations {
     if (entry.kind === "dir") throw new FsError("EISDIR", `${path}: is a directory`);
     this.files.assertWritable(path);
     this.files.assertFits(path, size, 0); // a hole costs no storage (zero chunks dedupe)
-    await this.open.withFile(entry, async (file, temporary) => {
+    await this.open.withFile(entry, async (file) => {
       await this.settle(file);
       await file.staged.truncate(size);
-      // A truncate by path is visible at once when no handle will commit it later.
-      if (temporary || file.writers === 0) await this.commit(file, path);
+      // Visible at once: no handle's close would commit it (their flushes skip clean handles).
+      await this.commit(file, path);
     });
   }
 
@@ -214,6 +214,9 @@ export class MountOperations {
    * close(2): the new version is in the namespace when close returns (close-to-open), with
    * its content on disk; the metadata reaches the disk with the next group commit, not
    * awaited here (POSIX: only fsync is a durability barrier).
+   * The binding calls this only for a handle written (or ftruncated) through since its last
+   * flush (`skipCleanFlushes`): what any other handle of the file wrote is committed by that
+   * handle's own close, and a truncate by path commits at once.
    */
   async flush(path: string, fd: number): Promise<void> {
     const handle = this.open.get(fd);

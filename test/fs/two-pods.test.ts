@@ -2,12 +2,17 @@
 // content pulled from the pod that holds it. Two real pods (`wormhole start --mount`).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import * as fs from "node:fs/promises";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { promisify } from "node:util";
 import { type PodProcess, waitFor } from "../helpers/cluster.js";
 import { MountedCluster } from "../helpers/mount-harness.js";
 
+const execFileP = promisify(execFile);
 const pods = new MountedCluster();
 let a: PodProcess;
 
@@ -45,4 +50,52 @@ test("directories, renames and deletes made on one pod show on the other", async
   await assert.rejects(fs.stat(join(mnt("a"), "dir/sub")), (err: NodeJS.ErrnoException) => err.code === "ENOENT");
   await fs.unlink(join(mnt("a"), "moved/f.txt"));
   await waitFor("b to see the delete", () => fs.readdir(join(mnt("b"), "moved")).then((names) => names.length === 0));
+});
+
+/**
+ * The binding answers the flush of a handle nothing was written through without asking the
+ * pod (native/fuse-native/written-handles.h): every way of changing a file must still be
+ * committed by the close that ends it, seen from the other pod while the file stays open.
+ */
+test("every close that ends a change commits it, including a dup'd descriptor's and a truncate's", async () => {
+  const onA = join(mnt("a"), "handles.txt");
+  const onB = join(mnt("b"), "handles.txt");
+  const seenOnB = (content: string) =>
+    waitFor(`b to read "${content}"`, async () => (await fs.readFile(onB, "utf8").catch(() => undefined)) === content);
+
+  // A descriptor and its dup share one handle: closing the dup commits what the first wrote,
+  // and a write after that flush is committed by the next close.
+  const shell = spawn("bash", ["-c", 'exec 3<>"$1"; printf one >&3; exec 4>&3; exec 4>&-; echo flushed; read; printf two >&3; exec 4>&3; exec 4>&-; echo flushed; read; exec 3>&-', "bash", onA], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: shell.stdout! })[Symbol.asyncIterator]();
+  try {
+    assert.equal((await lines.next()).value, "flushed");
+    await seenOnB("one");
+    shell.stdin!.write("\n");
+    assert.equal((await lines.next()).value, "flushed");
+    await seenOnB("onetwo");
+    shell.stdin!.write("\n");
+  } finally {
+    shell.stdin!.end();
+    await once(shell, "exit");
+  }
+
+  // ftruncate through a handle nothing was written through.
+  const handle = await fs.open(onA, "r+");
+  await handle.truncate(4);
+  await handle.close();
+  await seenOnB("onet");
+
+  // A truncate by path (truncate(2); Node's fs.truncate opens the file and ftruncates) while a
+  // handle is open for writing shows before that handle closes.
+  const writer = await fs.open(onA, "r+");
+  try {
+    await execFileP("python3", ["-c", "import os, sys; os.truncate(sys.argv[1], 2)", onA]);
+    await seenOnB("on");
+  } finally {
+    await writer.close();
+  }
+
+  // O_TRUNC with nothing written.
+  await fs.writeFile(onA, "");
+  await seenOnB("");
 });
