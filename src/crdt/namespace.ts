@@ -196,6 +196,11 @@ export class Namespace {
     return this.view.liveVersions();
   }
 
+  /** How many names directory `inode` holds (0 when empty, or not a directory). */
+  childCount(inode: InodeId): number {
+    return this.view.childCount(inode);
+  }
+
   /** Whether an inode is a directory, also once deleted. */
   isDirectory(inode: InodeId): boolean {
     return this.view.isDirectory(inode);

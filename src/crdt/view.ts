@@ -595,6 +595,11 @@ export class View {
     for (const rec of this.recs.values()) yield* this.liveVersionsOfRec(rec);
   }
 
+  /** How many names directory `id` holds (0 for an empty directory, a file or an unknown inode). */
+  childCount(id: InodeId): number {
+    return this.children.get(id)?.count ?? 0;
+  }
+
   /** Whether inode `id` is a directory, also once deleted (its tombstone remembers). */
   isDirectory(id: InodeId): boolean {
     const h = this.recs.get(id);

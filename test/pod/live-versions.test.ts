@@ -28,14 +28,18 @@ function byVersion(lv: LiveVersions): Map<string, string> {
 
 const op = fc.oneof(
   fc.record({ kind: fc.constant("write" as const), file: fc.integer({ min: 0, max: 5 }), content: fc.integer({ min: 0, max: 6 }) }),
-  fc.record({ kind: fc.constant("move" as const), file: fc.integer({ min: 0, max: 5 }), dir: fc.constantFrom("/a", "/r3", "/keep") }),
+  fc.record({ kind: fc.constant("move" as const), file: fc.integer({ min: 0, max: 5 }), dir: fc.constantFrom("/a", "/r3", "/keep", "/a/s0", "/keep/s1") }),
   fc.record({ kind: fc.constant("moveDir" as const), from: fc.constantFrom("/a", "/r3", "/keep"), to: fc.constantFrom("/a", "/r3", "/keep") }),
   fc.record({ kind: fc.constant("unlink" as const), file: fc.integer({ min: 0, max: 5 }) }),
+  fc.record({ kind: fc.constant("mkdir" as const), dir: fc.constantFrom("/a", "/r3", "/keep"), sub: fc.integer({ min: 0, max: 2 }) }),
+  fc.record({ kind: fc.constant("rmdir" as const), dir: fc.constantFrom("/a", "/r3", "/keep"), sub: fc.integer({ min: 0, max: 2 }) }),
   fc.record({ kind: fc.constant("remoteWrite" as const), file: fc.integer({ min: 0, max: 5 }), content: fc.integer({ min: 0, max: 6 }) }),
 );
 
+const DIRS = ["/a", "/r3", "/keep", ...["/a", "/r3", "/keep"].flatMap((d) => [0, 1, 2].map((n) => `${d}/s${n}`))];
+
 function find(ns: Namespace, file: number): string | undefined {
-  for (const dir of ["/a", "/r3", "/keep"]) if (ns.lookup(`${dir}/f${file}`)) return `${dir}/f${file}`;
+  for (const dir of DIRS) if (ns.lookup(`${dir}/f${file}`)) return `${dir}/f${file}`;
   return undefined;
 }
 
@@ -63,12 +67,16 @@ test("the incrementally kept live versions equal a from-scratch build after ever
           const content = { version: step.content === 0 ? EMPTY : version(step.content), size: step.content * 100 };
           if (path) local.write(path, content);
           else local.createFile(`/a/f${step.file}`, undefined, content);
-        } else if (step.kind === "move" && path && !local.lookup(`${step.dir}/f${step.file}`)) local.rename(path, `${step.dir}/f${step.file}`);
+        } else if (step.kind === "move" && path && local.lookup(step.dir) && !local.lookup(`${step.dir}/f${step.file}`)) local.rename(path, `${step.dir}/f${step.file}`);
         else if (step.kind === "moveDir" && step.from !== step.to) {
           local.rename(step.from, "/tmp-dir");
           local.rename(step.to, step.from);
           local.rename("/tmp-dir", step.to);
         } else if (step.kind === "unlink" && path) local.unlink(path);
+        else if (step.kind === "mkdir" && !local.lookup(`${step.dir}/s${step.sub}`)) {
+          local.mkdir(`${step.dir}/s${step.sub}`);
+          assert.notEqual(changed, undefined, "a new, empty directory re-plans nothing");
+        } else if (step.kind === "rmdir" && local.lookup(`${step.dir}/s${step.sub}`) && local.readdir(`${step.dir}/s${step.sub}`).length === 0) local.rmdir(`${step.dir}/s${step.sub}`);
         else if (step.kind === "remoteWrite") {
           push(local, remote);
           const there = find(remote, step.file);
