@@ -88,12 +88,32 @@ export class GroupCommit {
     if (!this.inFlight) queueMicrotask(() => this.writeNext());
   }
 
+  /**
+   * One synchronous batch, through a chained batch: abstract-level's array form copies and
+   * re-validates every operation with the batch's options spread in, ~3x the CPU per
+   * operation (measured: ~11 against ~4 µs per 300-byte put in batches of 60), and a burst
+   * of creates writes one operation per create.
+   */
+  private async write(ops: readonly BatchOp[]): Promise<void> {
+    const chained = this.db.batch();
+    try {
+      for (const op of ops) {
+        if (op.type === "put") chained.put(op.key, op.value);
+        else chained.del(op.key);
+      }
+    } catch (err) {
+      await chained.close(); // an invalid operation: nothing of this batch is written
+      throw err;
+    }
+    await chained.write({ sync: true });
+  }
+
   private writeNext(): void {
     const batch = this.next;
     if (!batch || !batch.due || this.inFlight) return;
     this.next = undefined;
     this.inFlight = batch.done;
-    this.db.batch(batch.ops, { sync: true }).then(
+    this.write(batch.ops).then(
       () => {
         this.batches++;
         batch.resolve();

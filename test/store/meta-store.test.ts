@@ -108,6 +108,27 @@ test("a failed write is surfaced by flush, and keeps being surfaced", () =>
     await assert.rejects(commit.enqueue([{ type: "del", key: "ok" }]), /not durable/);
   }));
 
+test("a batch applies its puts and deletes together, and one invalid operation fails all of it", () =>
+  withTempDir("meta-batch", async (dir) => {
+    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
+    await db.open();
+    const commit = new GroupCommit(db);
+    await commit.enqueue([{ type: "put", key: "gone", value: Buffer.from("0") }]);
+    await commit.enqueue([
+      { type: "put", key: "a", value: Buffer.from("1") },
+      { type: "del", key: "gone" },
+    ]);
+    assert.equal((await db.get("a"))?.toString(), "1");
+    assert.equal(await db.get("gone"), undefined);
+
+    const kept = commit.enqueue([{ type: "put", key: "b", value: Buffer.from("2") }], { lazy: true });
+    const invalid = commit.enqueue([{ type: "put", key: "c", value: undefined as unknown as Buffer }]);
+    await assert.rejects(invalid, /metadata write failed/);
+    await assert.rejects(kept, /metadata write failed/, "the same batch");
+    assert.equal(await db.get("b"), undefined, "nothing of a failed batch is written");
+    await db.close();
+  }));
+
 test("lazy operations wait for company up to the delay; prompt ones and flush() take them along", () =>
   withTempDir("meta-lazy", async (dir) => {
     const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
