@@ -82,8 +82,10 @@ export class Replicator {
 
   /** Asks for these versions to be re-planned soon (their holders changed). */
   touch(versions: Iterable<string>): void {
+    const before = this.dirty.size;
     for (const version of versions) this.dirty.add(version);
-    this.kick();
+    // Nothing new to re-plan (the create of an empty file has no version to place).
+    if (this.dirty.size > before) this.kick();
   }
 
   /** Sweeps at a fixed interval too, so time-based changes (grace expiry) are noticed. */
