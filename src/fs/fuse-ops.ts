@@ -26,7 +26,9 @@ export function fuseOps(ops: MountOperations, log: Logger, binding: BindingState
       cb(errnoOf(name, path, err, log));
       return;
     }
-    Promise.resolve(result).then(reply, (err) => cb(errnoOf(name, path, err, log)));
+    // A synchronous answer (most getattrs) is sent at once, not after a microtask.
+    if (result instanceof Promise) result.then(reply, (err) => cb(errnoOf(name, path, err, log)));
+    else reply(result);
   };
   // read/write answer with a byte count in place of the status.
   const count = (name: string, path: string, cb: Callback, body: () => Promise<number>): void => {

@@ -49,8 +49,8 @@ export class OpenFiles {
     private readonly stagingDir: string,
   ) {}
 
-  /** The OpenFile of `inode` if one exists and is ready. */
-  async fileOf(inode: string): Promise<OpenFile | undefined> {
+  /** The OpenFile of `inode` (a promise: it may still be opening), or undefined when it is not open for writing. */
+  fileOf(inode: string): Promise<OpenFile> | undefined {
     return this.files.get(inode);
   }
 

@@ -39,13 +39,20 @@ export class MountOperations {
   /**
    * The attributes of `path`, or undefined when nothing is there: the kernel looks up every
    * name before creating it, so a miss is an ordinary answer here, not an error to build.
+   * Synchronous unless the file is being opened for writing (most stats, every miss): the
+   * answer then leaves without a trip through the microtask queue.
    */
-  async getattr(path: string): Promise<StatLike | undefined> {
+  getattr(path: string): StatLike | undefined | Promise<StatLike | undefined> {
     const entry = this.hidden.get(path) ?? this.files.lookup(path);
     if (entry === undefined) return undefined;
-    const file = await this.open.fileOf(entry.inode);
-    const stat = toStat(entry, file);
-    if (entry.kind === "file" && !file) stat.mtime = this.cacheGuard.mtime(path, entry.version, entry.size, entry.attr.mtimeMs);
+    const opening = this.open.fileOf(entry.inode);
+    return opening ? opening.then((file) => toStat(entry, file)) : this.closedFileStat(path, entry);
+  }
+
+  /** A file nobody writes here: its mtime may be nudged so the kernel drops stale pages (CacheGuard). */
+  private closedFileStat(path: string, entry: Entry): StatLike {
+    const stat = toStat(entry);
+    if (entry.kind === "file") stat.mtime = this.cacheGuard.mtime(path, entry.version, entry.size, entry.attr.mtimeMs);
     return stat;
   }
 
