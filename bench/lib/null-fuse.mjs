@@ -4,7 +4,8 @@
 // run as against the pod: what the binding and the kernel round trips allow on this machine
 // when JS answers every request, the ceiling of a file system that does (as `dd` is for disk
 // throughput). The pod's binding answers some requests without JS (directory attributes, the
-// getattr after a create: native/fuse-native/README.md), which this one does not use.
+// getattr after a create, the flush of a clean handle: native/fuse-native/README.md), which
+// this one does not use.
 // Usage: node bench/lib/null-fuse.mjs <mountpoint> <fsname-with-options>; prints "mounted",
 // unmounts on SIGTERM/SIGINT.
 import Fuse from "fuse-native";
