@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { Level } from "level";
 import * as Y from "yjs";
 import { MetaStore } from "../../src/store/index.js";
-import { GroupCommit } from "../../src/store/group-commit.js";
+import { GroupCommit, type MetaDb } from "../../src/store/group-commit.js";
 import { withTempDir } from "./helpers.js";
 
 const VERSION_A = "a".repeat(64);
@@ -15,6 +15,13 @@ async function reload(dir: string, name: string): Promise<{ meta: MetaStore; doc
   const doc = new Y.Doc();
   await meta.attachDoc(name, doc);
   return { meta, doc };
+}
+
+/** The database under `dir` opened as MetaStore opens it (string keys, binary values). */
+async function openDb(dir: string): Promise<MetaDb> {
+  const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
+  await db.open();
+  return db;
 }
 
 /** The document's entries as a new MetaStore on `dir` loads them (closed again after). */
@@ -97,8 +104,7 @@ test("state a doc had before attaching is persisted too", () =>
 
 test("a failed write is surfaced by flush, and keeps being surfaced", () =>
   withTempDir("meta-fail", async (dir) => {
-    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
-    await db.open();
+    const db = await openDb(dir);
     const commit = new GroupCommit(db);
     await commit.enqueue([{ type: "put", key: "ok", value: Buffer.from("1") }]);
     await db.close();
@@ -110,8 +116,7 @@ test("a failed write is surfaced by flush, and keeps being surfaced", () =>
 
 test("a batch applies its puts and deletes together, and one invalid operation fails all of it", () =>
   withTempDir("meta-batch", async (dir) => {
-    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
-    await db.open();
+    const db = await openDb(dir);
     const commit = new GroupCommit(db);
     await commit.enqueue([{ type: "put", key: "gone", value: Buffer.from("0") }]);
     await commit.enqueue([
@@ -131,8 +136,7 @@ test("a batch applies its puts and deletes together, and one invalid operation f
 
 test("lazy operations wait for company up to the delay; prompt ones and flush() take them along", () =>
   withTempDir("meta-lazy", async (dir) => {
-    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
-    await db.open();
+    const db = await openDb(dir);
     const delayMs = 300;
     const commit = new GroupCommit(db, delayMs);
     const put = (key: string) => ({ type: "put" as const, key, value: Buffer.from(key) });
@@ -188,7 +192,7 @@ test("log entries written before the V1 format (V2 updates) still load, beside n
   withTempDir("meta-v2-log", async (dir) => {
     const old = new Y.Doc();
     old.getMap("ns").set("legacy", 1);
-    const db = new Level<string, Buffer>(dir, { keyEncoding: "utf8", valueEncoding: "buffer" });
+    const db = await openDb(dir);
     await db.put("y!s\0u000000000001", Buffer.from(Y.encodeStateAsUpdateV2(old)));
     await db.close();
     const { meta, doc } = await reload(dir, "s");
