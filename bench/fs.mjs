@@ -202,7 +202,6 @@ function quantile(values, q) {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-/** PARALLEL workers, worker w handling files w, w+PARALLEL, ... in directory w<w>, one at a time. */
 /** `op` on `count` files spread over PARALLEL writers, each in its own directory `dir/w<n>`. */
 async function inWorkers(op, dir, count) {
   await Promise.all(

@@ -23,6 +23,7 @@
 
 #include "attr-cache.h"
 #include "written-handles.h"
+#include "kernel-cache.h"
 
 static int IS_ARRAY_BUFFER_DETACH_SUPPORTED = 0;
 
@@ -145,6 +146,9 @@ typedef struct {
 
   // Wormhole: see attr-cache.h
   attr_cache_t attrs;
+
+  // Wormhole: see kernel-cache.h
+  kernel_cache_t kernel;
 
   // Wormhole: see written-handles.h (set from the mount's skipCleanFlushes option)
   int skip_clean_flushes;
@@ -872,15 +876,33 @@ static fuse_thread_locals_t* get_thread_locals () {
   return l;
 }
 
+// Wormhole: getattr and open answer ESTALE where the kernel's cached name is stale
+// (kernel-cache.h).
+static kernel_cache_t *kernel_cache_of_request () {
+  return &((fuse_thread_t *) fuse_get_context()->private_data)->kernel;
+}
+
+static int fuse_native_getattr_for_kernel (const char *path, struct stat *stat) {
+  return kernel_cache_answer(kernel_cache_of_request(), fuse_native_getattr(path, stat), stat);
+}
+
+static int fuse_native_fgetattr_for_kernel (const char *path, struct stat *stat, struct fuse_file_info *info) {
+  return kernel_cache_answer(kernel_cache_of_request(), fuse_native_fgetattr(path, stat, info), stat);
+}
+
+static int fuse_native_open_for_kernel (const char *path, struct fuse_file_info *info) {
+  return kernel_cache_answer(kernel_cache_of_request(), fuse_native_open(path, info), NULL);
+}
+
 static void* start_fuse_thread (void *data) {
   fuse_thread_t *ft = (fuse_thread_t *) data;
   fuse_loop_mt(ft->fuse);
+  kernel_cache_stop(&ft->kernel); // Wormhole: before the channel goes
 
   fuse_unmount(ft->mnt, ft->ch);
   fuse_session_remove_chan(ft->ch);
   fuse_destroy(ft->fuse);
-  free(ft->written.slots); // Wormhole: no request arrives any more
-  ft->written.slots = NULL;
+  u64_map_free(&ft->written.handles); // Wormhole: no request arrives any more
 
   return NULL;
 }
@@ -914,8 +936,8 @@ NAPI_METHOD(fuse_native_mount) {
   if (implemented[op_access]) ops.access = fuse_native_access;
   if (implemented[op_truncate]) ops.truncate = fuse_native_truncate;
   if (implemented[op_ftruncate]) ops.ftruncate = fuse_native_ftruncate;
-  if (implemented[op_getattr]) ops.getattr = fuse_native_getattr;
-  if (implemented[op_fgetattr]) ops.fgetattr = fuse_native_fgetattr;
+  if (implemented[op_getattr]) ops.getattr = fuse_native_getattr_for_kernel;
+  if (implemented[op_fgetattr]) ops.fgetattr = fuse_native_fgetattr_for_kernel;
   if (implemented[op_flush]) ops.flush = fuse_native_flush;
   if (implemented[op_fsync]) ops.fsync = fuse_native_fsync;
   if (implemented[op_fsyncdir]) ops.fsyncdir = fuse_native_fsyncdir;
@@ -929,7 +951,7 @@ NAPI_METHOD(fuse_native_mount) {
   if (implemented[op_listxattr]) ops.listxattr = fuse_native_listxattr;
   if (implemented[op_removexattr]) ops.removexattr = fuse_native_removexattr;
   if (implemented[op_statfs]) ops.statfs = fuse_native_statfs;
-  if (implemented[op_open]) ops.open = fuse_native_open;
+  if (implemented[op_open]) ops.open = fuse_native_open_for_kernel;
   if (implemented[op_opendir]) ops.opendir = fuse_native_opendir;
   if (implemented[op_read]) ops.read = fuse_native_read;
   if (implemented[op_write]) ops.write = fuse_native_write;
@@ -952,9 +974,19 @@ NAPI_METHOD(fuse_native_mount) {
   };
 
   struct fuse_args args = FUSE_ARGS_INIT(_argc, _argv);
-  struct fuse_chan *ch = fuse_mount(mnt, &args);
+  struct fuse_chan *mounted = fuse_mount(mnt, &args);
 
+  if (mounted == NULL) {
+    napi_throw_error(env, "fuse failed", "fuse failed");
+    return NULL;
+  }
+
+  // Wormhole: requests and replies pass through kernel-cache.h's channel.
+  attr_cache_init(&(ft->attrs));
+  kernel_cache_init(&(ft->kernel), &(ft->attrs));
+  struct fuse_chan *ch = kernel_cache_channel(&(ft->kernel), mounted);
   if (ch == NULL) {
+    fuse_unmount(mnt, mounted);
     napi_throw_error(env, "fuse failed", "fuse failed");
     return NULL;
   }
@@ -963,7 +995,6 @@ NAPI_METHOD(fuse_native_mount) {
 
   uv_mutex_init(&(ft->mut));
   uv_sem_init(&(ft->sem), 0);
-  attr_cache_init(&(ft->attrs)); // Wormhole
   ft->skip_clean_flushes = skip_clean_flushes != 0; // Wormhole
   ft->free_locals = NULL;
   written_handles_init(&(ft->written));
@@ -981,17 +1012,24 @@ NAPI_METHOD(fuse_native_mount) {
     return NULL;
   }
 
+  kernel_cache_start(&(ft->kernel)); // Wormhole
   pthread_attr_init(&(ft->attr));
   pthread_create(&(ft->thread), &(ft->attr), start_fuse_thread, ft);
 
   return NULL;
 }
 
-// Wormhole: every cached attribute is dropped; returns the new epoch (attr-cache.h).
+// Wormhole: every cached attribute is dropped, the binding's at once and the kernel's by the
+// notifier; returns the new epoch (attr-cache.h, kernel-cache.h).
 NAPI_METHOD(fuse_native_invalidate_attr_cache) {
   NAPI_ARGV(1)
   NAPI_ARGV_BUFFER_CAST(fuse_thread_t *, ft, 0);
-  NAPI_RETURN_UINT32(attr_cache_invalidate(&(ft->attrs)))
+  // Before fuse_native_mount (index.js stats the mount point first) nothing is cached yet, and
+  // the mount starts the epoch at 1.
+  if (ft->kernel.attrs == NULL) {
+    NAPI_RETURN_UINT32(1)
+  }
+  NAPI_RETURN_UINT32(kernel_cache_changed(&(ft->kernel)))
 }
 
 NAPI_METHOD(fuse_native_unmount) {

@@ -37,6 +37,7 @@ export const lifecycleHandlers: LifecycleHandlers = {
             log: pod.log,
             allowOther: pod.podConfig.mount.allowOther,
             defaultPermissions: pod.podConfig.mount.defaultPermissions,
+            kernelCacheSec: pod.podConfig.mount.kernelCacheMs / 1000,
           });
         },
       },

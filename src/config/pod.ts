@@ -29,6 +29,8 @@ export interface PodConfig {
     path: string | null;
     allowOther: boolean;
     defaultPermissions: boolean;
+    /** How long the kernel may keep names and attributes; the pod invalidates changes at once. */
+    kernelCacheMs: number;
   };
   cache: { maxSizeBytes: number };
   /** Relative weights (0 = never) for what placement sends to this pod. */
@@ -46,6 +48,7 @@ export const POD_DEFAULTS = {
   listen: { host: "0.0.0.0", port: DEFAULT_PORT },
   cacheMaxSizeBytes: 10 * 2 ** 30,
   offlineReadTimeoutMs: 2_000,
+  kernelCacheMs: 1_000,
   affinity: { replicas: 1, new: 1, hot: 1, cold: 1 },
 };
 
@@ -76,6 +79,7 @@ const MOUNT_TABLE = {
   path: optional(fsPath(), null as string | null),
   allow_other: optional(boolean(), false),
   default_permissions: optional(boolean(), true),
+  kernel_cache: optional(duration(), POD_DEFAULTS.kernelCacheMs),
 };
 const CACHE_TABLE = { max_size: optional(size(0), POD_DEFAULTS.cacheMaxSizeBytes) };
 const affinityWeight = optional(weight(MAX_AFFINITY), 1);
@@ -120,7 +124,7 @@ export function parsePodConfig(sourceText: string, file: string): PodConfig {
       storageLimitBytes: p.storage_limit,
       metrics: p.metrics,
     },
-    mount: { path: mountPath, allowOther: m.allow_other, defaultPermissions: m.default_permissions },
+    mount: { path: mountPath, allowOther: m.allow_other, defaultPermissions: m.default_permissions, kernelCacheMs: m.kernel_cache },
     cache: { maxSizeBytes: c.max_size },
     affinity: { replicas: a.replicas, new: a.new, hot: a.hot, cold: a.cold },
     client: { keep: cl.keep, offlineReadTimeoutMs: cl.offline_read_timeout },

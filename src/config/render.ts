@@ -86,6 +86,7 @@ export function renderPodConfig(cfg: PodConfig): string {
     cfg.mount.path === null ? entry("path", "/mnt/wormhole", "default: no mount", true) : entry("path", cfg.mount.path),
     entry("allow_other", cfg.mount.allowOther, "let other users see the mount"),
     entry("default_permissions", cfg.mount.defaultPermissions, "kernel checks file modes"),
+    entry("kernel_cache", formatDuration(cfg.mount.kernelCacheMs), "kernel keeps names and attributes; changes are invalidated at once"),
     "",
     "[cache]",
     entry("max_size", formatSizeExact(cfg.cache.maxSizeBytes), "content cached beyond this pod's replicas"),

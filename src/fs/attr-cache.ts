@@ -1,10 +1,13 @@
-// Keeps the binding's attribute cache exact (native/fuse-native/attr-cache.h). The binding
+// Keeps the binding's attribute cache exact (native/fuse-native/attr-cache.h), and through
+// the same epoch the kernel's names and attributes (native/fuse-native/kernel-cache.h: the
+// binding invalidates what the kernel holds when the epoch moves). The binding
 // answers by itself the getattrs of directories and of a file just created, which are six of
 // the ten kernel requests of a create with default_permissions and attr_timeout=0. Every
 // change of the namespace or of the cluster registry drops the whole cache, in the same
 // synchronous step as the change, except one: creating a file at a free name, the bulk of a
 // create burst, which changes no other path's attributes (a directory's stat is its own
-// record) and no path's resolution but the new one's. Changes that come as requests on a
+// record, and the kernel drops the directory's own attributes when it sends a create) and no
+// path's resolution but the new one's. Changes that come as requests on a
 // path (a write to an open file, a flush) drop that path's entry in the binding itself.
 
 /** The part of the fuse-native binding the invalidation drives. */

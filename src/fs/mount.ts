@@ -1,7 +1,9 @@
 // Mounting and unmounting a pod's file service. Kernel caching is chosen for close-to-open
 // consistency (docs/mount.md has the reasons and the measured costs):
-//   entry_timeout / attr_timeout / negative_timeout = 0 by default: every lookup and stat
-//   asks the pod, so a file written on another pod is seen by the next open or stat.
+//   entry_timeout / attr_timeout = 1 s by default: the kernel keeps names and attributes,
+//   and the binding makes it forget them the moment the namespace changes
+//   (native/fuse-native/kernel-cache.h), so a file written on another pod is seen by the next
+//   open or stat. negative_timeout = 0: a name another pod creates is found at once.
 //   auto_cache (default on): a file's page cache survives an open only if its mtime and size
 //   are unchanged; CacheGuard makes sure a new version always changes one of them.
 // big_writes and the other libfuse-only options ride inside `fsname`, because fuse-native
@@ -26,8 +28,12 @@ export interface MountOptions {
   allowOther?: boolean;
   /** Let the kernel check permission bits against uid/gid/mode (pod config `default_permissions`). */
   defaultPermissions?: boolean;
-  /** Seconds the kernel may cache names and attributes; 0 (default) = strict close-to-open. */
-  attrTimeoutSec?: number;
+  /**
+   * Seconds the kernel may keep names and attributes (default 1). Changes are invalidated as
+   * they happen, so this bounds only the damage of a change the pod failed to report; 0 makes
+   * every lookup and stat ask the pod.
+   */
+  kernelCacheSec?: number;
   /** Keep a file's page cache across opens while its mtime and size are unchanged (default true). */
   autoCache?: boolean;
   debug?: boolean;
@@ -41,9 +47,9 @@ export interface Mounted {
 }
 
 /** Options that libfuse understands but fuse-native cannot pass: they ride in fsname. */
-export function fsnameWithOptions(options: Pick<MountOptions, "attrTimeoutSec" | "autoCache">): string {
-  const t = options.attrTimeoutSec ?? 0;
-  const extra = ["big_writes", `entry_timeout=${t}`, `attr_timeout=${t}`, `negative_timeout=${t}`];
+export function fsnameWithOptions(options: Pick<MountOptions, "kernelCacheSec" | "autoCache">): string {
+  const t = options.kernelCacheSec ?? 1;
+  const extra = ["big_writes", `entry_timeout=${t}`, `attr_timeout=${t}`, "negative_timeout=0"];
   if (options.autoCache ?? true) extra.push("auto_cache");
   return ["wormhole", ...extra].join(",");
 }

@@ -9,7 +9,7 @@ test("pod: defaults for a full pod", () => {
   const cfg = parsePodConfig('[pod]\nname = "nas-1"\ndata_dir = "/srv/wh"\n', "/etc/wormhole/pod.toml");
   assert.deepEqual(cfg, {
     pod: { name: "nas-1", role: "full", listen: { host: "0.0.0.0", port: 7420 }, dataDir: "/srv/wh", peers: [], storageLimitBytes: null, metrics: null },
-    mount: { path: null, allowOther: false, defaultPermissions: true },
+    mount: { path: null, allowOther: false, defaultPermissions: true, kernelCacheMs: 1000 },
     cache: { maxSizeBytes: 10 * 2 ** 30 },
     affinity: { replicas: 1, new: 1, hot: 1, cold: 1 },
     client: { keep: [], offlineReadTimeoutMs: 2000 },
@@ -27,6 +27,7 @@ metrics = "127.0.0.1:0"
 path = "../mnt"
 allow_other = true
 default_permissions = false
+kernel_cache = "0s"
 
 [cache]
 max_size = "512MiB"
@@ -51,7 +52,7 @@ test("pod: a client pod, relative paths resolved against the file's directory", 
     storageLimitBytes: null,
     metrics: { host: "127.0.0.1", port: 0 },
   });
-  assert.deepEqual(cfg.mount, { path: "/home/a/.config/mnt", allowOther: true, defaultPermissions: false });
+  assert.deepEqual(cfg.mount, { path: "/home/a/.config/mnt", allowOther: true, defaultPermissions: false, kernelCacheMs: 0 });
   assert.equal(cfg.cache.maxSizeBytes, 512 * 2 ** 20);
   assert.deepEqual(cfg.client, { keep: ["/Documents/**", "/Photos/{2024,2025}/**"], offlineReadTimeoutMs: 500 });
 });

@@ -78,7 +78,7 @@ export class PodProcess {
     child.stdout?.on("data", (d) => (this.output += d));
     child.stderr?.on("data", (d) => (this.output += d));
     await waitFor(`pod ${this.name} to answer on its admin socket`, async () => {
-      if (child.exitCode !== null) throw new Error(`pod ${this.name} exited ${child.exitCode}:\n${this.output}`);
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`pod ${this.name} exited (${child.exitCode ?? child.signalCode}):\n${this.output}`);
       return (await wormhole(["status", "--json", "--data", this.data])).code === 0;
     });
   }

@@ -121,6 +121,9 @@ export class MountedCluster {
   readonly cluster = new Cluster();
   private readonly started: PodProcess[] = [];
 
+  /** `kernelCache`: the pods' pod.toml `[mount] kernel_cache` (default: the rendered default). */
+  constructor(private readonly options: { kernelCache?: string } = {}) {}
+
   mnt(pod: PodProcess | string): string {
     return join(this.cluster.root, `mnt-${typeof pod === "string" ? pod : pod.name}`);
   }
@@ -155,6 +158,13 @@ export class MountedCluster {
 
   private async startMounted(pod: PodProcess): Promise<void> {
     await mkdir(this.mnt(pod), { recursive: true });
+    if (this.options.kernelCache !== undefined) {
+      const file = join(pod.data, "pod.toml");
+      const text = await readFile(file, "utf8");
+      const setting = /^kernel_cache = .*$/m;
+      if (!setting.test(text)) throw new Error(`${file} has no kernel_cache line to change`);
+      await writeFile(file, text.replace(setting, `kernel_cache = "${this.options.kernelCache}"`));
+    }
     this.cluster.pods.push(pod);
     this.started.push(pod);
     await pod.start(["--mount", this.mnt(pod)]);

@@ -32,14 +32,14 @@ int main (void) {
   }
   size_t left = 0;
   for (int fh = 1; fh <= HANDLES; fh++) left += expected[fh];
-  if (left != set.count) {
-    fprintf(stderr, "count %zu, expected %zu\n", set.count, left);
+  if (left != set.handles.count) {
+    fprintf(stderr, "count %zu, expected %zu\n", set.handles.count, left);
     return 1;
   }
   if (written_handles_take(&set, 0) != 1) {
     fprintf(stderr, "fh 0 (no handle) must always go to JS\n");
     return 1;
   }
-  printf("ok: %zu handles left in %zu slots\n", set.count, set.capacity);
+  printf("ok: %zu handles left in %zu slots\n", set.handles.count, set.handles.capacity);
   return 0;
 }
