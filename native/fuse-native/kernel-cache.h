@@ -9,10 +9,16 @@
 // so this file puts its own channel between libfuse and /dev/fuse, which sees every request
 // and every reply on the thread that handles it:
 //
-// - Attributes are cached only from GETATTR and SETATTR replies: the inode exists in the
-//   kernel then, so FUSE_NOTIFY_INVAL_INODE can reach it. Replies that carry a new entry
-//   (LOOKUP, CREATE, MKDIR, MKNOD, SYMLINK, LINK) go out with attr_valid 0: the inode they
-//   create in the kernel could not be invalidated until the requester had made it.
+// - Attributes are cached from GETATTR and SETATTR replies: the inode exists in the kernel
+//   then, so FUSE_NOTIFY_INVAL_INODE can reach it. Replies that may make a new inode (LOOKUP,
+//   MKDIR, MKNOD, SYMLINK, LINK) go out with attr_valid 0: an invalidation sent before the
+//   requester has made the inode finds nothing, and the kernel would then install what the
+//   reply said. CREATE keeps its attributes (a create's own getattr is a sixth of its
+//   requests), and is handled instead: until a request names the new node id, an
+//   invalidation that finds no inode is sent again every millisecond (`created`, `unborn`).
+//   No other request can reach a file the kernel is still creating (the directory is
+//   locked), so only another pod's change in that window could be missed, and only that
+//   long.
 // - Node ids whose attributes the kernel may hold are remembered (`cached`) before the
 //   reply is written. JS bumps the attribute epoch (attr-cache.h) in the same synchronous
 //   step as every change of what getattr would answer (fuse.invalidateAttrCache()); then a
@@ -46,7 +52,8 @@ typedef struct {
   pthread_cond_t swept_cond; // replies wait for a sweep
   u64_map_t kinds;           // node id -> S_IFMT the kernel was last told; dropped at FORGET
   u64_map_t cached;          // node ids whose attributes the kernel may hold (value unused)
-  int cached_lost;           // a node id could not be remembered: sweep is due regardless
+  u64_map_t created;         // node ids of CREATE replies no request has named yet
+  u64_map_t unborn;          // created node ids an invalidation did not find -> retries so far
   uint32_t due;              // the epoch the latest sweep was asked for
   uint32_t swept;            // a sweep asked for at this epoch has finished
   int stopping;
@@ -71,25 +78,67 @@ static uint32_t kernel_cache_epoch (kernel_cache_t *kc) {
   return __atomic_load_n(&kc->attrs->epoch, __ATOMIC_SEQ_CST);
 }
 
+/** Retries of an invalidation of a created node id that found no inode (1 ms apart). */
+#define KERNEL_CACHE_UNBORN_RETRIES 3000
+
+/**
+ * Invalidates the attributes of every node id in `ids` (lock not held). Created node ids the
+ * kernel has not made an inode for yet go to `unborn` (lock taken for that).
+ */
+static void kernel_cache_invalidate (kernel_cache_t *kc, u64_map_t *ids) {
+  for (size_t i = 0; i < ids->capacity; i++) {
+    uint64_t nodeid = ids->keys[i];
+    if (nodeid == 0) continue;
+    // ENOENT: no inode. Evicted (nothing cached then), or a create's not made yet.
+    if (fuse_lowlevel_notify_inval_inode(kc->ch, nodeid, -1, 0) != -ENOENT) continue;
+    uint32_t unused, tries = 0;
+    pthread_mutex_lock(&kc->lock);
+    if (u64_map_get(&kc->created, nodeid, &unused)) {
+      u64_map_get(&kc->unborn, nodeid, &tries);
+      if (tries < KERNEL_CACHE_UNBORN_RETRIES) u64_map_put(&kc->unborn, nodeid, tries + 1);
+      else u64_map_remove(&kc->created, nodeid); // the kernel never made it: give up
+    }
+    pthread_mutex_unlock(&kc->lock);
+  }
+}
+
 static void *kernel_cache_notifier (void *data) {
   kernel_cache_t *kc = (kernel_cache_t *) data;
   pthread_mutex_lock(&kc->lock);
-  for (;;) {
-    while (!kc->stopping && kc->due == kc->swept) pthread_cond_wait(&kc->due_cond, &kc->lock);
-    if (kc->stopping) break;
-    uint32_t target = kc->due;
-    u64_map_t sweep = kc->cached;
-    u64_map_init(&kc->cached);
-    kc->cached_lost = 0;
-    pthread_mutex_unlock(&kc->lock);
-    for (size_t i = 0; i < sweep.capacity; i++) {
-      // ENOENT (the kernel evicted the inode meanwhile) is fine: nothing is cached for it.
-      if (sweep.keys[i] != 0) fuse_lowlevel_notify_inval_inode(kc->ch, sweep.keys[i], -1, 0);
+  while (!kc->stopping) {
+    if (kc->due == kc->swept) {
+      if (kc->unborn.count == 0) {
+        pthread_cond_wait(&kc->due_cond, &kc->lock);
+      } else {
+        struct timespec at;
+        clock_gettime(CLOCK_REALTIME, &at);
+        at.tv_nsec += 1000000;
+        if (at.tv_nsec >= 1000000000) at.tv_sec++, at.tv_nsec -= 1000000000;
+        pthread_cond_timedwait(&kc->due_cond, &kc->lock, &at);
+      }
     }
-    u64_map_free(&sweep);
+    if (kc->stopping) break;
+    int sweeping = kc->due != kc->swept;
+    uint32_t target = kc->due;
+    u64_map_t ids = kc->unborn;
+    u64_map_init(&kc->unborn);
+    if (sweeping) {
+      // Both maps go to the invalidation: merge the smaller into the larger.
+      u64_map_t cached = kc->cached;
+      u64_map_init(&kc->cached);
+      if (cached.count < ids.count) { u64_map_t t = cached; cached = ids; ids = t; }
+      for (size_t i = 0; i < ids.capacity; i++) if (ids.keys[i] != 0) u64_map_put(&cached, ids.keys[i], ids.values[i]);
+      u64_map_free(&ids);
+      ids = cached;
+    }
+    pthread_mutex_unlock(&kc->lock);
+    kernel_cache_invalidate(kc, &ids);
+    u64_map_free(&ids);
     pthread_mutex_lock(&kc->lock);
-    kc->swept = target;
-    pthread_cond_broadcast(&kc->swept_cond);
+    if (sweeping) {
+      kc->swept = target;
+      pthread_cond_broadcast(&kc->swept_cond);
+    }
   }
   pthread_cond_broadcast(&kc->swept_cond);
   pthread_mutex_unlock(&kc->lock);
@@ -104,7 +153,8 @@ static void kernel_cache_init (kernel_cache_t *kc, attr_cache_t *attrs) {
   pthread_cond_init(&kc->swept_cond, NULL);
   u64_map_init(&kc->kinds);
   u64_map_init(&kc->cached);
-  kc->cached_lost = 0;
+  u64_map_init(&kc->created);
+  u64_map_init(&kc->unborn);
   kc->due = kc->swept = kernel_cache_epoch(kc);
   kc->stopping = 0;
 }
@@ -116,7 +166,7 @@ static void kernel_cache_init (kernel_cache_t *kc, attr_cache_t *attrs) {
 static uint32_t kernel_cache_changed (kernel_cache_t *kc) {
   pthread_mutex_lock(&kc->lock);
   uint32_t epoch = attr_cache_invalidate(kc->attrs);
-  if (kc->cached.count == 0 && !kc->cached_lost && kc->due == kc->swept) {
+  if (kc->cached.count == 0 && kc->due == kc->swept) {
     kc->due = kc->swept = epoch;
     pthread_cond_broadcast(&kc->swept_cond);
   } else {
@@ -127,6 +177,13 @@ static uint32_t kernel_cache_changed (kernel_cache_t *kc) {
   return epoch;
 }
 
+/** The kernel dropped this inode (lock held): its next lookup makes a new one. */
+static void kernel_cache_forget (kernel_cache_t *kc, uint64_t nodeid) {
+  u64_map_remove(&kc->kinds, nodeid);
+  u64_map_remove(&kc->created, nodeid);
+  u64_map_remove(&kc->unborn, nodeid);
+}
+
 /** A request arrived on this thread (before libfuse handles it). */
 static void kernel_cache_arrived (kernel_cache_t *kc, const char *buf, size_t len) {
   const struct fuse_in_header *in = (const struct fuse_in_header *) buf;
@@ -134,18 +191,28 @@ static void kernel_cache_arrived (kernel_cache_t *kc, const char *buf, size_t le
   kernel_cache_current.nodeid = in->nodeid;
   kernel_cache_current.opcode = in->opcode;
   kernel_cache_current.epoch = kernel_cache_epoch(kc);
-  if (in->opcode != FUSE_FORGET && in->opcode != FUSE_BATCH_FORGET) return;
-  // The kernel dropped these inodes: their next lookup makes new ones.
+  int forget = in->opcode == FUSE_FORGET || in->opcode == FUSE_BATCH_FORGET;
+  // (Read without the lock: a created node id was put before its reply was written, which
+  // is before any request can name it.)
+  if (!forget && __atomic_load_n(&kc->created.count, __ATOMIC_RELAXED) == 0) return;
   pthread_mutex_lock(&kc->lock);
-  if (in->opcode == FUSE_FORGET) {
-    u64_map_remove(&kc->kinds, in->nodeid);
+  if (!forget) {
+    // A request names this node: its inode exists, later invalidations will find it.
+    if (u64_map_remove(&kc->created, in->nodeid)) u64_map_remove(&kc->unborn, in->nodeid);
+  } else if (in->opcode == FUSE_FORGET) {
+    kernel_cache_forget(kc, in->nodeid);
   } else if (len >= sizeof(*in) + sizeof(struct fuse_batch_forget_in)) {
     const struct fuse_batch_forget_in *batch = (const struct fuse_batch_forget_in *) (buf + sizeof(*in));
     const struct fuse_forget_one *one = (const struct fuse_forget_one *) (batch + 1);
     size_t room = (len - sizeof(*in) - sizeof(*batch)) / sizeof(*one);
-    for (size_t i = 0; i < batch->count && i < room; i++) u64_map_remove(&kc->kinds, one[i].nodeid);
+    for (size_t i = 0; i < batch->count && i < room; i++) kernel_cache_forget(kc, one[i].nodeid);
   }
   pthread_mutex_unlock(&kc->lock);
+}
+
+/** Remembers that the kernel may cache `nodeid`'s attributes (lock held); 0 if out of memory. */
+static int kernel_cache_remember (kernel_cache_t *kc, uint64_t nodeid) {
+  return u64_map_put(&kc->cached, nodeid, 1);
 }
 
 static int kernel_cache_is_entry_reply (uint32_t opcode) {
@@ -169,16 +236,15 @@ static void kernel_cache_replying (kernel_cache_t *kc, const struct iovec *iov, 
   int changed = now != req->epoch;
   if (entry) {
     struct fuse_entry_out *e = (struct fuse_entry_out *) iov[1].iov_base;
-    e->attr_valid = 0;
-    e->attr_valid_nsec = 0;
     if (changed) e->entry_valid = e->entry_valid_nsec = 0;
+    // A created node id the notifier could not track must not have cached attributes.
+    int keep = req->opcode == FUSE_CREATE && !changed && e->nodeid != 0
+        && u64_map_put(&kc->created, e->nodeid, 1) && kernel_cache_remember(kc, e->nodeid);
+    if (!keep) e->attr_valid = e->attr_valid_nsec = 0;
     if (e->nodeid != 0) u64_map_put(&kc->kinds, e->nodeid, e->attr.mode & S_IFMT);
   } else if (attr) {
     struct fuse_attr_out *a = (struct fuse_attr_out *) iov[1].iov_base;
-    if (changed) a->attr_valid = a->attr_valid_nsec = 0;
-    if (a->attr_valid != 0 || a->attr_valid_nsec != 0) {
-      if (!u64_map_put(&kc->cached, req->nodeid, 1)) kc->cached_lost = 1;
-    }
+    if (changed || !kernel_cache_remember(kc, req->nodeid)) a->attr_valid = a->attr_valid_nsec = 0;
     u64_map_put(&kc->kinds, req->nodeid, a->attr.mode & S_IFMT);
   }
   // Replies computed across a change go out after the kernel forgot what it made stale.
@@ -282,4 +348,6 @@ static void kernel_cache_stop (kernel_cache_t *kc) {
   pthread_join(kc->notifier, NULL);
   u64_map_free(&kc->kinds);
   u64_map_free(&kc->cached);
+  u64_map_free(&kc->created);
+  u64_map_free(&kc->unborn);
 }
