@@ -51,7 +51,7 @@ typedef struct {
   pthread_cond_t due_cond;   // the notifier waits for a sweep to be due
   pthread_cond_t swept_cond; // replies wait for a sweep
   u64_map_t kinds;           // node id -> S_IFMT the kernel was last told; dropped at FORGET
-  u64_map_t cached;          // node ids whose attributes the kernel may hold (value unused)
+  u64_map_t cached;          // node ids whose attributes the kernel may hold (value 0)
   u64_map_t created;         // node ids of CREATE replies no request has named yet
   u64_map_t unborn;          // created node ids an invalidation did not find -> retries so far
   uint32_t due;              // the epoch the latest sweep was asked for
@@ -82,8 +82,9 @@ static uint32_t kernel_cache_epoch (kernel_cache_t *kc) {
 #define KERNEL_CACHE_UNBORN_RETRIES 3000
 
 /**
- * Invalidates the attributes of every node id in `ids` (lock not held). Created node ids the
- * kernel has not made an inode for yet go to `unborn` (lock taken for that).
+ * Invalidates the attributes of every node id in `ids` (lock not held); a node id's value is
+ * how often that already found no inode. Created node ids the kernel has not made an inode
+ * for yet go (back) to `unborn` (lock taken for that).
  */
 static void kernel_cache_invalidate (kernel_cache_t *kc, u64_map_t *ids) {
   for (size_t i = 0; i < ids->capacity; i++) {
@@ -91,11 +92,10 @@ static void kernel_cache_invalidate (kernel_cache_t *kc, u64_map_t *ids) {
     if (nodeid == 0) continue;
     // ENOENT: no inode. Evicted (nothing cached then), or a create's not made yet.
     if (fuse_lowlevel_notify_inval_inode(kc->ch, nodeid, -1, 0) != -ENOENT) continue;
-    uint32_t unused, tries = 0;
+    uint32_t unused, tries = ids->values[i] + 1;
     pthread_mutex_lock(&kc->lock);
     if (u64_map_get(&kc->created, nodeid, &unused)) {
-      u64_map_get(&kc->unborn, nodeid, &tries);
-      if (tries < KERNEL_CACHE_UNBORN_RETRIES) u64_map_put(&kc->unborn, nodeid, tries + 1);
+      if (tries < KERNEL_CACHE_UNBORN_RETRIES) u64_map_put(&kc->unborn, nodeid, tries);
       else u64_map_remove(&kc->created, nodeid); // the kernel never made it: give up
     }
     pthread_mutex_unlock(&kc->lock);
@@ -123,11 +123,17 @@ static void *kernel_cache_notifier (void *data) {
     u64_map_t ids = kc->unborn;
     u64_map_init(&kc->unborn);
     if (sweeping) {
-      // Both maps go to the invalidation: merge the smaller into the larger.
+      // Both maps go to the invalidation: merge the smaller into the larger, keeping the
+      // retry counts (`cached` holds 0s).
       u64_map_t cached = kc->cached;
       u64_map_init(&kc->cached);
       if (cached.count < ids.count) { u64_map_t t = cached; cached = ids; ids = t; }
-      for (size_t i = 0; i < ids.capacity; i++) if (ids.keys[i] != 0) u64_map_put(&cached, ids.keys[i], ids.values[i]);
+      for (size_t i = 0; i < ids.capacity; i++) {
+        uint32_t tries = 0;
+        if (ids.keys[i] == 0) continue;
+        u64_map_get(&cached, ids.keys[i], &tries);
+        u64_map_put(&cached, ids.keys[i], tries > ids.values[i] ? tries : ids.values[i]);
+      }
       u64_map_free(&ids);
       ids = cached;
     }
@@ -212,7 +218,7 @@ static void kernel_cache_arrived (kernel_cache_t *kc, const char *buf, size_t le
 
 /** Remembers that the kernel may cache `nodeid`'s attributes (lock held); 0 if out of memory. */
 static int kernel_cache_remember (kernel_cache_t *kc, uint64_t nodeid) {
-  return u64_map_put(&kc->cached, nodeid, 1);
+  return u64_map_put(&kc->cached, nodeid, 0);
 }
 
 static int kernel_cache_is_entry_reply (uint32_t opcode) {
