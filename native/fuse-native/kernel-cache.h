@@ -120,26 +120,20 @@ static void *kernel_cache_notifier (void *data) {
     if (kc->stopping) break;
     int sweeping = kc->due != kc->swept;
     uint32_t target = kc->due;
-    u64_map_t ids = kc->unborn;
-    u64_map_init(&kc->unborn);
+    u64_map_t cached; // a retry round between sweeps touches `unborn` only
+    u64_map_init(&cached);
     if (sweeping) {
-      // Both maps go to the invalidation: merge the smaller into the larger, keeping the
-      // retry counts (`cached` holds 0s).
-      u64_map_t cached = kc->cached;
+      cached = kc->cached;
       u64_map_init(&kc->cached);
-      if (cached.count < ids.count) { u64_map_t t = cached; cached = ids; ids = t; }
-      for (size_t i = 0; i < ids.capacity; i++) {
-        uint32_t tries = 0;
-        if (ids.keys[i] == 0) continue;
-        u64_map_get(&cached, ids.keys[i], &tries);
-        u64_map_put(&cached, ids.keys[i], tries > ids.values[i] ? tries : ids.values[i]);
-      }
-      u64_map_free(&ids);
-      ids = cached;
     }
+    u64_map_t unborn = kc->unborn;
+    u64_map_init(&kc->unborn);
     pthread_mutex_unlock(&kc->lock);
-    kernel_cache_invalidate(kc, &ids);
-    u64_map_free(&ids);
+    // `cached` first: a node id in both goes back to `unborn` with its count from there.
+    kernel_cache_invalidate(kc, &cached);
+    kernel_cache_invalidate(kc, &unborn);
+    u64_map_free(&cached);
+    u64_map_free(&unborn);
     pthread_mutex_lock(&kc->lock);
     if (sweeping) {
       kc->swept = target;
