@@ -271,7 +271,10 @@ class Fuse extends Nanoresource {
           if (arr.length === 2) arr = arr.concat(defaults)
         }
 
-        return process.nextTick(nativeSignal, ...arr)
+        // Wormhole: answer at once. Upstream deferred every answer with process.nextTick, so
+        // each request also paid a drain of the tick queue after its handler; most getattrs
+        // are answered synchronously (measured: pod CPU per create 423/383/396 -> 374/332/376 µs)
+        return nativeSignal(...arr)
       }
 
       function autoTimeout (cb, input) {
