@@ -188,7 +188,7 @@ try {
   await fs.rm(root, { recursive: true, force: true });
 }
 
-/** User + system CPU seconds of process `pid` so far (every thread), from /proc. */
+/** Polls `probe` every millisecond until it resolves true; fails after `timeoutMs`. */
 async function waitUntil(probe, timeoutMs = 30_000) {
   const deadline = performance.now() + timeoutMs;
   while (!(await probe())) {
