@@ -1,46 +1,85 @@
-// A FUSE file system that does nothing: fuse-native answering every operation at once from
-// a Map in memory, mounted with the options a pod uses (argv[3], the pod's `fsname` string,
-// and default_permissions). bench/fs.mjs runs its creates and stats against it in the same
-// run as against the pod: what the binding and the kernel round trips allow on this machine
-// when JS answers every request, the ceiling of a file system that does (as `dd` is for disk
-// throughput). The pod's binding answers some requests without JS (directory attributes, the
-// getattr after a create, the flush of a clean handle: native/fuse-native/README.md), which
-// this one does not use.
-// Usage: node bench/lib/null-fuse.mjs <mountpoint> <fsname-with-options>; prints "mounted",
+// A FUSE file system that does nothing: the pod's binding (native/wormhole-fuse) with every
+// request answered at once from a Map in memory, mounted with the pod's options (argv[3]) and
+// the pod's cache timeouts (names and attributes 1 s, misses not cached). bench/fs.mjs runs
+// its creates and stats against it in the same run as against the pod: what the binding and
+// the kernel round trips allow on this machine when JS answers every request, the ceiling of
+// a file system that does (as `dd` is for disk throughput).
+// Usage: node bench/lib/null-fuse.mjs <mountpoint> <libfuse -o options>; prints "mounted",
 // unmounts on SIGTERM/SIGINT.
-import Fuse from "fuse-native";
+import { createRequire } from "node:module";
 
-const [mountpoint, fsname] = process.argv.slice(2);
-const now = new Date();
-const entries = new Map([["/", "dir"]]);
-const statOf = (kind) => ({ mtime: now, atime: now, ctime: now, nlink: 1, size: 0, mode: kind === "dir" ? 0o40755 : 0o100644, uid: process.getuid(), gid: process.getgid() });
-const parentOf = (path) => path.slice(0, path.lastIndexOf("/")) || "/";
-/** Adds `path` if its parent directory exists (else ENOENT, as `mkdir -p` expects). */
-const add = (path, kind, cb, ...result) => {
-  if (entries.get(parentOf(path)) !== "dir") return cb(Fuse.ENOENT);
-  entries.set(path, kind);
-  cb(0, ...result);
+const fuse = createRequire(import.meta.url)("wormhole-fuse");
+const [mountpoint, options] = process.argv.slice(2);
+const [LOOKUP, FORGET, GETATTR, MKDIR, OPEN, FLUSH, RELEASE, OPENDIR, READDIR, RELEASEDIR, CREATE] = [1, 2, 3, 6, 12, 15, 16, 18, 19, 20, 24];
+const ENOENT = 2;
+const ENOSYS = 38;
+const TIMEOUT_SEC = 1;
+const DIR = 0o40755;
+const FILE = 0o100644;
+
+const now = Date.now();
+const args = new Float64Array(9);
+const stat = new Float64Array(10);
+stat.set([0, process.getuid(), process.getgid(), 0, now, now, now, 1, 0, 4096]);
+/** node id -> mode; `<parent>/<name>` -> node id */
+const modes = new Map([[1, DIR]]);
+const names = new Map();
+let nextId = 2;
+
+const entry = (req, parent, name, mode) => {
+  if (modes.get(parent) !== DIR) return fuse.replyErr(req, ENOENT);
+  const id = nextId++;
+  names.set(`${parent}/${name}`, id);
+  modes.set(id, mode);
+  stat[0] = mode;
+  return id;
 };
-const ops = {
-  getattr: (path, cb) => (entries.has(path) ? cb(0, statOf(entries.get(path))) : cb(Fuse.ENOENT)),
-  readdir: (_path, cb) => cb(0, []),
-  mkdir: (path, _mode, cb) => add(path, "dir", cb),
-  create: (path, _mode, cb) => add(path, "file", cb, 1),
-  open: (_path, _flags, cb) => cb(0, 1),
-  flush: (_path, _fd, cb) => cb(0),
-  release: (_path, _fd, cb) => cb(0),
-};
-// The pod's timeout setting too: fuse-native arms a timer per operation when one is set. And
-// its default_permissions (on by default): the kernel then asks for the attributes of every
-// directory on a path before it walks it, which more than doubles the requests of a create.
-const fuse = new Fuse(mountpoint, ops, { fsname, force: true, mkdir: true, defaultPermissions: true, timeout: { default: 60_000 } });
-fuse.mount((err) => {
-  if (err) {
-    console.error(`null FUSE mount at ${mountpoint} failed: ${err.message}`);
-    process.exit(1);
+const handler = (op, req, id, a, b) => {
+  switch (op) {
+    case LOOKUP: {
+      const child = names.get(`${id}/${a}`);
+      if (child === undefined) return fuse.replyEntry(req, 0, 0, 0);
+      stat[0] = modes.get(child);
+      return fuse.replyEntry(req, child, TIMEOUT_SEC, 0);
+    }
+    case FORGET:
+      return;
+    case GETATTR:
+      stat[0] = modes.get(id);
+      return fuse.replyAttr(req, id, TIMEOUT_SEC);
+    case MKDIR: {
+      const child = entry(req, id, a, DIR | (b & 0o7777));
+      return child && fuse.replyEntry(req, child, TIMEOUT_SEC, 0);
+    }
+    case CREATE: {
+      const child = entry(req, id, a, FILE);
+      return child && fuse.replyCreate(req, child, TIMEOUT_SEC, TIMEOUT_SEC, 1, 0);
+    }
+    case OPEN:
+    case OPENDIR:
+      return fuse.replyOpen(req, 1, 0);
+    case READDIR:
+      return fuse.replyDirents(req, b, [], [], 0);
+    case FLUSH:
+    case RELEASE:
+    case RELEASEDIR:
+      return fuse.replyErr(req, 0);
+    default:
+      return fuse.replyErr(req, ENOSYS);
   }
-  console.log("mounted");
-});
-const stop = () => fuse.unmount(() => process.exit(0));
+};
+
+let session;
+try {
+  session = fuse.mount(mountpoint, options, handler, () => {}, args, stat);
+} catch (err) {
+  console.error(`null FUSE mount at ${mountpoint} failed: ${err.message}`);
+  process.exit(1);
+}
+console.log("mounted");
+const stop = () => {
+  fuse.unmount(session);
+  process.exit(0);
+};
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

@@ -3,7 +3,7 @@
 // that carry a POSIX code.
 import { constants } from "node:fs";
 import { basename, dirname } from "node:path";
-import type { StatLike, StatfsLike } from "fuse-native";
+import type { StatLike, StatfsLike } from "./fuse-binding.js";
 import type { Entry, FileService, Owner, StoredVersion } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
 import { CacheGuard } from "./cache-guard.js";

@@ -1,6 +1,6 @@
 // A machine without libfuse: everything but the mount works, and a mount attempt stops with
 // a message naming the package. The missing library is simulated by a preload that makes
-// `require("fuse-native")` fail the way its dlopen does (removing the real library from a
+// `require("wormhole-fuse")` fail the way its dlopen does (removing the real library from a
 // test machine is not an option).
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -20,7 +20,7 @@ writeFileSync(
   `const Module = require("node:module");
 const load = Module._load;
 Module._load = function (request, ...rest) {
-  if (request === "fuse-native") throw Object.assign(new Error("libfuse.so.2: cannot open shared object file: No such file or directory"), { code: "ERR_DLOPEN_FAILED" });
+  if (request === "wormhole-fuse") throw Object.assign(new Error("libfuse.so.2: cannot open shared object file: No such file or directory"), { code: "ERR_DLOPEN_FAILED" });
   return load.call(this, request, ...rest);
 };
 `,

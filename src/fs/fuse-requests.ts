@@ -1,0 +1,361 @@
+// The kernel's requests, by node id, turned into MountOperations calls by path, and their
+// answers into replies. What libfuse 2's high-level layer did for fuse-native is here:
+// node ids (node-table.ts), hiding a file unlinked while open, directory listings served by
+// offset, auto_cache; and the kernel cache's rules (kernel-cache.ts). Errors without a POSIX
+// code are bugs or I/O failures: they become EIO with a log line naming the request.
+import { constants } from "node:fs";
+import type { Logger } from "../pod/log.js";
+import { EIO, FsError, knownErrno } from "./errno.js";
+import { Arg, type FuseBinding, OPEN_KEEP_CACHE, Op, type Request, SetAttr, St, type StatLike } from "./fuse-binding.js";
+import type { KernelCache } from "./kernel-cache.js";
+import { type Node, NodeTable } from "./node-table.js";
+import type { MountOperations } from "./operations.js";
+
+const S_IFMT = constants.S_IFMT;
+const NO_ID = 0xffffffff; // chown's "leave unchanged"
+type ReplyKind = "attr" | "create" | "entry" | "none";
+
+interface DirHandle {
+  node: Node;
+  names?: string[];
+  types?: number[];
+}
+
+export class FuseRequests {
+  readonly nodes = new NodeTable();
+  /** Shared with the binding: the request's caller and setattr's values; a reply's attributes. */
+  readonly args = new Float64Array(Arg.COUNT);
+  readonly stat = new Float64Array(St.COUNT);
+  private readonly statfsValues = new Float64Array(11);
+  private readonly dirs = new Map<number, DirHandle>();
+  private nextDir = 1;
+  private closed = false;
+
+  constructor(
+    private readonly fuse: FuseBinding,
+    private readonly ops: MountOperations,
+    private readonly cache: KernelCache,
+    private readonly log: Logger,
+    private readonly autoCache: boolean,
+  ) {}
+
+  /** No reply is sent after this (the session is gone). */
+  close(): void {
+    this.closed = true;
+  }
+
+  readonly handle = (op: number, req: Request, nodeId: number, a: unknown, b: unknown, c: unknown): void => {
+    const epoch = this.cache.arrived(nodeId);
+    try {
+      const done = this.dispatch(op, req, nodeId, epoch, a, b, c);
+      if (done instanceof Promise) done.catch((err) => this.fail(op, req, nodeId, epoch, err));
+    } catch (err) {
+      this.fail(op, req, nodeId, epoch, err);
+    }
+  };
+
+  private dispatch(op: number, req: Request, nodeId: number, epoch: number, a: unknown, b: unknown, c: unknown): void | Promise<void> {
+    const nodes = this.nodes;
+    switch (op) {
+      case Op.LOOKUP:
+        return this.lookup(req, nodes.get(nodeId), a as string, epoch);
+      case Op.FORGET:
+        nodes.forget(nodeId, a as number);
+        if (!nodes.has(nodeId)) this.cache.forgot(nodeId);
+        return;
+      case Op.GETATTR:
+        return this.getattr(req, nodes.get(nodeId), epoch);
+      case Op.SETATTR:
+        return this.setattr(req, nodes.get(nodeId), a as number, b as number, epoch);
+      case Op.READLINK: {
+        const target = this.ops.readlink(nodes.path(nodes.get(nodeId)));
+        return this.reply(epoch, () => this.fuse.replyReadlink(req, target));
+      }
+      case Op.MKDIR: {
+        const parent = nodes.get(nodeId);
+        const path = nodes.childPath(parent, a as string);
+        return this.ops.mkdir(path, b as number, this.caller()).then(() => this.newEntry(req, parent, a as string, epoch));
+      }
+      case Op.SYMLINK: {
+        const parent = nodes.get(nodeId);
+        const path = nodes.childPath(parent, a as string);
+        return this.ops.symlink(b as string, path, this.caller()).then(() => this.newEntry(req, parent, a as string, epoch));
+      }
+      case Op.UNLINK:
+        return this.unlink(req, nodes.get(nodeId), a as string, epoch);
+      case Op.RMDIR: {
+        const parent = nodes.get(nodeId);
+        return this.ops.rmdir(nodes.childPath(parent, a as string)).then(() => {
+          nodes.drop(parent, a as string);
+          this.ok(req, epoch);
+        });
+      }
+      case Op.RENAME:
+        return this.rename(req, nodes.get(nodeId), a as string, nodes.get(b as number), c as string, epoch);
+      case Op.LINK:
+        throw new FsError("EPERM", "hard links are not supported");
+      case Op.OPEN:
+        return this.open(req, nodes.get(nodeId), a as number, epoch);
+      case Op.READ: {
+        const buffer = Buffer.allocUnsafe(b as number);
+        return this.ops.read(a as number, buffer, b as number, c as number).then((n) => this.reply(epoch, () => this.fuse.replyData(req, buffer, n)));
+      }
+      case Op.WRITE: {
+        const data = b as Buffer;
+        return this.ops.write(a as number, data, data.length, c as number).then((n) => this.reply(epoch, () => this.fuse.replyWrite(req, n)));
+      }
+      case Op.FLUSH:
+        return this.ops.flush(nodes.path(nodes.get(nodeId)), a as number).then(() => this.ok(req, epoch));
+      case Op.RELEASE:
+        return this.release(req, nodes.get(nodeId), a as number, epoch);
+      case Op.FSYNC:
+        return this.ops.fsync(nodes.path(nodes.get(nodeId)), a as number).then(() => this.ok(req, epoch));
+      case Op.OPENDIR: {
+        const node = nodes.get(nodeId);
+        const fh = this.nextDir++;
+        this.dirs.set(fh, { node });
+        node.opens++;
+        return this.reply(epoch, () => this.fuse.replyOpen(req, fh, 0));
+      }
+      case Op.READDIR:
+        return this.readdir(req, a as number, b as number, c as number, epoch);
+      case Op.RELEASEDIR: {
+        const dir = this.dirs.get(a as number);
+        this.dirs.delete(a as number);
+        if (dir) nodes.release(dir.node);
+        return this.ok(req, epoch);
+      }
+      case Op.FSYNCDIR:
+        return this.ops.fsyncdir().then(() => this.ok(req, epoch));
+      case Op.STATFS:
+        return this.ops.statfs().then((s) => {
+          const v = this.statfsValues;
+          [v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]] = [s.bsize, s.frsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, s.favail, s.fsid, s.flag, s.namemax];
+          this.reply(epoch, () => this.fuse.replyStatfs(req, v));
+        });
+      case Op.ACCESS:
+        this.ops.access(nodes.path(nodes.get(nodeId)), a as number);
+        return this.ok(req, epoch);
+      case Op.CREATE:
+        return this.create(req, nodes.get(nodeId), a as string, b as number, epoch);
+      default:
+        throw new FsError("ENOSYS", `request ${op} is not implemented`);
+    }
+  }
+
+  // ---- names ------------------------------------------------------------------------------
+
+  /** A miss is an ordinary answer (the kernel looks up every name before creating it). */
+  private lookup(req: Request, parent: Node, name: string, epoch: number): void | Promise<void> {
+    const path = this.nodes.childPath(parent, name);
+    return then(this.ops.getattr(path), (stat) => {
+      if (!stat) return this.reply(epoch, () => this.fuse.replyEntry(req, 0, 0, 0));
+      this.sendEntry(req, this.nodes.remember(parent, name), stat, "entry", epoch);
+    });
+  }
+
+  /** The entry a mkdir or symlink just made. */
+  private newEntry(req: Request, parent: Node, name: string, epoch: number): void | Promise<void> {
+    return then(this.ops.getattr(this.nodes.childPath(parent, name)), (stat) => {
+      if (!stat) throw new FsError("ENOENT", `${name} vanished right after it was made`);
+      this.sendEntry(req, this.nodes.remember(parent, name), stat, "entry", epoch);
+    });
+  }
+
+  private async create(req: Request, parent: Node, name: string, mode: number, epoch: number): Promise<void> {
+    const { fd, stat } = await this.ops.create(this.nodes.childPath(parent, name), mode, this.caller());
+    const node = this.nodes.remember(parent, name);
+    node.opens++;
+    this.saw(node, stat);
+    this.cache.reply(epoch, "create", node.id, (entrySec, attrSec) => {
+      if (this.closed) return;
+      this.putStat(stat);
+      this.fuse.replyCreate(req, node.id, entrySec, attrSec, fd, 0);
+    });
+  }
+
+  /** libfuse's way with a file unlinked while open: renamed to a hidden name, unlinked at its last close. */
+  private async unlink(req: Request, parent: Node, name: string, epoch: number): Promise<void> {
+    const node = this.nodes.child(parent, name);
+    if (node && node.opens > 0 && !node.hidden) {
+      await this.hide(node);
+    } else {
+      await this.ops.unlink(this.nodes.childPath(parent, name));
+      this.nodes.drop(parent, name);
+    }
+    this.ok(req, epoch);
+  }
+
+  private async rename(req: Request, from: Node, name: string, to: Node, newName: string, epoch: number): Promise<void> {
+    const target = this.nodes.child(to, newName);
+    if (target && target.opens > 0 && !target.hidden) await this.hide(target);
+    await this.ops.rename(this.nodes.childPath(from, name), this.nodes.childPath(to, newName));
+    this.nodes.move(from, name, to, newName);
+    this.ok(req, epoch);
+  }
+
+  private async hide(node: Node): Promise<void> {
+    const parent = node.parent!;
+    const hiddenName = this.nodes.hiddenName(node);
+    await this.ops.rename(this.nodes.path(node), this.nodes.childPath(parent, hiddenName));
+    this.nodes.move(parent, node.name, parent, hiddenName);
+    node.hidden = true;
+  }
+
+  // ---- attributes ---------------------------------------------------------------------------
+
+  private getattr(req: Request, node: Node, epoch: number): void | Promise<void> {
+    return then(this.ops.getattr(this.nodes.path(node)), (stat) => {
+      // The node's path is gone, or names something else now: ESTALE makes the kernel walk
+      // the path again (kernel-cache.ts).
+      if (!stat) throw new FsError("ESTALE", `${this.nodes.path(node)} is gone`);
+      if (node.kind !== 0 && (stat.mode & S_IFMT) !== node.kind) throw new FsError("ESTALE", `${this.nodes.path(node)} changed type`);
+      this.sendAttr(req, node, stat, epoch);
+    });
+  }
+
+  /** chmod, chown, truncate and utimens in one request, in libfuse's order. */
+  private async setattr(req: Request, node: Node, toSet: number, fh: number, epoch: number): Promise<void> {
+    const path = this.nodes.path(node);
+    const v = this.args;
+    const [mode, uid, gid, size, atime, mtime] = [v[Arg.MODE]!, v[Arg.SET_UID]!, v[Arg.SET_GID]!, v[Arg.SIZE]!, v[Arg.ATIME]!, v[Arg.MTIME]!];
+    if (toSet & SetAttr.MODE) await this.ops.chmod(path, mode);
+    if (toSet & (SetAttr.UID | SetAttr.GID)) await this.ops.chown(path, toSet & SetAttr.UID ? uid : NO_ID, toSet & SetAttr.GID ? gid : NO_ID);
+    if (toSet & SetAttr.SIZE) await (fh ? this.ops.ftruncate(fh, size) : this.ops.truncate(path, size));
+    if (toSet & (SetAttr.ATIME | SetAttr.MTIME | SetAttr.ATIME_NOW | SetAttr.MTIME_NOW)) {
+      const now = Date.now();
+      const timeOf = (set: number, setNow: number, value: number) => (toSet & setNow ? now : toSet & set ? value : undefined);
+      await this.ops.utimens(path, timeOf(SetAttr.ATIME, SetAttr.ATIME_NOW, atime), timeOf(SetAttr.MTIME, SetAttr.MTIME_NOW, mtime));
+    }
+    const stat = await this.ops.getattr(path);
+    if (!stat) throw new FsError("ESTALE", `${path} is gone`);
+    this.sendAttr(req, node, stat, epoch);
+  }
+
+  // ---- files and directories -------------------------------------------------------------------
+
+  private async open(req: Request, node: Node, flags: number, epoch: number): Promise<void> {
+    const path = this.nodes.path(node);
+    let fh: number;
+    try {
+      fh = await this.ops.openFile(path, flags);
+    } catch (err) {
+      // A name another pod removed: the kernel looks it up again (kernel-cache.ts).
+      throw (err as { code?: string }).code === "ENOENT" ? new FsError("ESTALE", `${path} is gone`) : err;
+    }
+    node.opens++;
+    // auto_cache: the page cache survives this open only if size and mtime are as the
+    // kernel last saw them (CacheGuard makes every new version change one of them).
+    const stat = await this.ops.getattr(path);
+    if (stat) this.saw(node, stat);
+    const keep = this.autoCache && node.cacheValid;
+    node.cacheValid = true;
+    this.reply(epoch, () => this.fuse.replyOpen(req, fh, keep ? OPEN_KEEP_CACHE : 0));
+  }
+
+  private async release(req: Request, node: Node, fh: number, epoch: number): Promise<void> {
+    try {
+      await this.ops.release(this.nodes.path(node), fh);
+      if (node.hidden && node.opens === 1 && node.parent) {
+        const name = node.name;
+        await this.ops.unlink(this.nodes.path(node));
+        this.nodes.drop(node.parent, name);
+      }
+    } finally {
+      this.nodes.release(node);
+    }
+    this.ok(req, epoch);
+  }
+
+  /** The whole listing is read at offset 0 and served from the handle after (as libfuse did). */
+  private async readdir(req: Request, fh: number, size: number, offset: number, epoch: number): Promise<void> {
+    const dir = this.dirs.get(fh);
+    if (!dir) throw new FsError("EBADF", `no open directory handle ${fh}`);
+    if (offset === 0 || !dir.names) {
+      const { names, stats } = await this.ops.readdir(this.nodes.path(dir.node));
+      dir.names = names;
+      dir.types = stats.map((s) => s.mode & S_IFMT);
+    }
+    const { names, types } = dir;
+    this.reply(epoch, () => this.fuse.replyDirents(req, size, names, types!, offset));
+  }
+
+  // ---- replies ----------------------------------------------------------------------------
+
+  private sendEntry(req: Request, node: Node, stat: StatLike, kind: ReplyKind, epoch: number): void {
+    this.saw(node, stat);
+    this.cache.reply(epoch, kind, node.id, (entrySec, attrSec) => {
+      if (this.closed) return;
+      this.putStat(stat);
+      this.fuse.replyEntry(req, node.id, entrySec, attrSec);
+    });
+  }
+
+  private sendAttr(req: Request, node: Node, stat: StatLike, epoch: number): void {
+    this.saw(node, stat);
+    this.cache.reply(epoch, "attr", node.id, (_entrySec, attrSec) => {
+      if (this.closed) return;
+      this.putStat(stat);
+      this.fuse.replyAttr(req, node.id, attrSec);
+    });
+  }
+
+  private ok(req: Request, epoch: number): void {
+    this.reply(epoch, () => this.fuse.replyErr(req, 0));
+  }
+
+  /** A reply without attributes. */
+  private reply(epoch: number, send: () => void): void {
+    this.cache.reply(epoch, "none", 0, () => {
+      if (!this.closed) send();
+    });
+  }
+
+  private fail(op: number, req: Request, nodeId: number, epoch: number, err: unknown): void {
+    if (op === Op.FORGET) {
+      this.log.error(`forget of node ${nodeId} failed: ${(err as Error)?.stack ?? String(err)}`);
+      return; // the binding answers forgets itself
+    }
+    const errno = knownErrno(err);
+    if (errno === undefined || errno === EIO) this.log.error(`request ${opName(op)} on node ${nodeId} failed (reported as EIO): ${(err as Error)?.stack ?? String(err)}`);
+    this.reply(epoch, () => this.fuse.replyErr(req, -(errno ?? EIO)));
+  }
+
+  // ---- helpers -----------------------------------------------------------------------------
+
+  /** What the kernel now knows of `node`: its type, and for auto_cache its size and mtime. */
+  private saw(node: Node, stat: StatLike): void {
+    node.kind = stat.mode & S_IFMT;
+    if (node.size !== stat.size || node.mtimeMs !== stat.mtime) node.cacheValid = false;
+    node.size = stat.size;
+    node.mtimeMs = stat.mtime;
+  }
+
+  private putStat(s: StatLike): void {
+    const v = this.stat;
+    v[St.MODE] = s.mode;
+    v[St.UID] = s.uid;
+    v[St.GID] = s.gid;
+    v[St.SIZE] = s.size;
+    v[St.ATIME] = s.atime;
+    v[St.MTIME] = s.mtime;
+    v[St.CTIME] = s.ctime;
+    v[St.NLINK] = s.nlink ?? 1;
+    v[St.BLOCKS] = s.blocks ?? 0;
+    v[St.BLKSIZE] = s.blksize ?? 4096;
+  }
+
+  private caller(): { uid: number; gid: number } {
+    return { uid: this.args[Arg.UID]!, gid: this.args[Arg.GID]! };
+  }
+
+}
+
+/** Runs `fn` on a value that may still be coming. */
+function then<T>(value: T | Promise<T>, fn: (value: T) => void): void | Promise<void> {
+  return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+function opName(op: number): string {
+  return Object.entries(Op).find(([, n]) => n === op)?.[0].toLowerCase() ?? String(op);
+}
