@@ -77,7 +77,7 @@ try {
   const creates = { mount: await createMany(join(mnt, "many")), disk: await createMany(join(disk, "many")) };
   const stats = { mount: await statMany(join(mnt, "many")), disk: await statMany(join(disk, "many")) };
   // The same on a FUSE file system that does no work at all, mounted with the pod's options:
-  // the ceiling of fuse-native and the kernel round trips on this machine, in this run.
+  // the ceiling of the binding and the kernel round trips on this machine, in this run.
   const nullFuse = await startNullFuse(nullMnt);
   try {
     creates.nullFuse = await createMany(join(nullMnt, "many"));

@@ -6,6 +6,7 @@
 // a file system that does (as `dd` is for disk throughput).
 // Usage: node bench/lib/null-fuse.mjs <mountpoint> <libfuse -o options>; prints "mounted",
 // unmounts on SIGTERM/SIGINT.
+import { mkdirSync } from "node:fs";
 import { createRequire } from "node:module";
 
 const fuse = createRequire(import.meta.url)("wormhole-fuse");
@@ -71,6 +72,7 @@ const handler = (op, req, id, a, b) => {
 
 let session;
 try {
+  mkdirSync(mountpoint, { recursive: true });
   session = fuse.mount(mountpoint, options, handler, () => {}, args, stat);
 } catch (err) {
   console.error(`null FUSE mount at ${mountpoint} failed: ${err.message}`);

@@ -10,7 +10,7 @@
 // non-blocking) and libfuse decodes each request into one of the callbacks below, which
 // pass it to one JS function. JS answers whenever it likes, with one of the reply functions;
 // a request is identified by its fuse_req_t, passed to JS as a number. Node ids, paths,
-// handles and every policy live in JS (src/fs/lowlevel-*.ts).
+// handles and every policy live in JS (src/fs/fuse-requests.ts and what it uses).
 //
 // Two things cannot run on the JS thread:
 // - Cache invalidations (FUSE_NOTIFY_INVAL_INODE) must not be written from the path of a
@@ -33,7 +33,7 @@
 #include <time.h>
 #include <uv.h>
 
-/** Requests as JS sees them (src/fs/lowlevel-binding.ts has the same numbers). */
+/** Requests as JS sees them (src/fs/fuse-binding.ts has the same numbers). */
 enum {
   OP_LOOKUP = 1, OP_FORGET, OP_GETATTR, OP_SETATTR, OP_READLINK, OP_MKDIR, OP_UNLINK, OP_RMDIR,
   OP_SYMLINK, OP_RENAME, OP_LINK, OP_OPEN, OP_READ, OP_WRITE, OP_FLUSH, OP_RELEASE, OP_FSYNC,
@@ -784,18 +784,17 @@ static napi_value js_reply_dirents (napi_env env, napi_callback_info info) {
   napi_get_value_uint32(env, argv[4], &start);
   char *buf = malloc(size);
   size_t used = 0;
-  char name[1024];
   for (uint32_t i = start; i < count; i++) {
     napi_value v, t;
-    size_t len = 0;
     napi_get_element(env, argv[2], i, &v);
     napi_get_element(env, argv[3], i, &t);
-    napi_get_value_string_utf8(env, v, name, sizeof name, &len);
+    char *name = string_of(env, v);
     struct stat st;
     memset(&st, 0, sizeof st);
     st.st_ino = 0xffffffff; // FUSE_UNKNOWN_INO: the kernel looks the name up when it needs one
     st.st_mode = (mode_t) number_of(env, t);
     size_t need = fuse_add_direntry(req, buf + used, size - used, name, &st, (off_t) i + 1);
+    free(name);
     if (need > size - used) break;
     used += need;
     sent++;

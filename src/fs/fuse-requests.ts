@@ -4,6 +4,7 @@
 // offset, auto_cache; and the kernel cache's rules (kernel-cache.ts). Errors without a POSIX
 // code are bugs or I/O failures: they become EIO with a log line naming the request.
 import { constants } from "node:fs";
+import { constants as osConstants } from "node:os";
 import type { Logger } from "../pod/log.js";
 import { EIO, FsError, knownErrno } from "./errno.js";
 import { Arg, type FuseBinding, OPEN_KEEP_CACHE, Op, type Request, SetAttr, St, type StatLike } from "./fuse-binding.js";
@@ -12,7 +13,15 @@ import { type Node, NodeTable } from "./node-table.js";
 import type { MountOperations } from "./operations.js";
 
 const S_IFMT = constants.S_IFMT;
+/**
+ * A request not answered by then fails with ETIMEDOUT, so a stuck operation cannot hang the
+ * application that made the call; its late answer is dropped. Commits (flush, fsync,
+ * release, truncate) may take longer for a large file and are never cut off.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+const WATCHDOG_EVERY_MS = 1000;
 const NO_ID = 0xffffffff; // chown's "leave unchanged"
+const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
 type ReplyKind = "attr" | "create" | "entry" | "none";
 
 interface DirHandle {
@@ -26,10 +35,12 @@ export class FuseRequests {
   /** Shared with the binding: the request's caller and setattr's values; a reply's attributes. */
   readonly args = new Float64Array(Arg.COUNT);
   readonly stat = new Float64Array(St.COUNT);
-  private readonly statfsValues = new Float64Array(11);
   private readonly dirs = new Map<number, DirHandle>();
   private nextDir = 1;
   private closed = false;
+  /** Requests not answered yet, in the order they came, with when they came and whether they may time out. */
+  private readonly pending = new Map<Request, { since: number; expires: boolean }>();
+  private readonly watchdog: NodeJS.Timeout;
 
   constructor(
     private readonly fuse: FuseBinding,
@@ -37,20 +48,25 @@ export class FuseRequests {
     private readonly cache: KernelCache,
     private readonly log: Logger,
     private readonly autoCache: boolean,
-  ) {}
+    private readonly timeoutMs = REQUEST_TIMEOUT_MS,
+  ) {
+    this.watchdog = setInterval(() => this.expire(), Math.min(WATCHDOG_EVERY_MS, timeoutMs / 4)).unref();
+  }
 
   /** No reply is sent after this (the session is gone). */
   close(): void {
     this.closed = true;
+    clearInterval(this.watchdog);
   }
 
   readonly handle = (op: number, req: Request, nodeId: number, a: unknown, b: unknown, c: unknown): void => {
     const epoch = this.cache.arrived(nodeId);
+    if (op !== Op.FORGET) this.pending.set(req, { since: performance.now(), expires: mayExpire(op, a) });
     try {
       const done = this.dispatch(op, req, nodeId, epoch, a, b, c);
-      if (done instanceof Promise) done.catch((err) => this.fail(op, req, nodeId, epoch, err));
+      if (done instanceof Promise) done.catch((err) => this.fail(op, req, nodeId, epoch, err, a));
     } catch (err) {
-      this.fail(op, req, nodeId, epoch, err);
+      this.fail(op, req, nodeId, epoch, err, a);
     }
   };
 
@@ -69,7 +85,7 @@ export class FuseRequests {
         return this.setattr(req, nodes.get(nodeId), a as number, b as number, epoch);
       case Op.READLINK: {
         const target = this.ops.readlink(nodes.path(nodes.get(nodeId)));
-        return this.reply(epoch, () => this.fuse.replyReadlink(req, target));
+        return this.reply(req, epoch, () => this.fuse.replyReadlink(req, target));
       }
       case Op.MKDIR: {
         const parent = nodes.get(nodeId);
@@ -98,11 +114,11 @@ export class FuseRequests {
         return this.open(req, nodes.get(nodeId), a as number, epoch);
       case Op.READ: {
         const buffer = Buffer.allocUnsafe(b as number);
-        return this.ops.read(a as number, buffer, b as number, c as number).then((n) => this.reply(epoch, () => this.fuse.replyData(req, buffer, n)));
+        return this.ops.read(a as number, buffer, b as number, c as number).then((n) => this.reply(req, epoch, () => this.fuse.replyData(req, buffer, n)));
       }
       case Op.WRITE: {
         const data = b as Buffer;
-        return this.ops.write(a as number, data, data.length, c as number).then((n) => this.reply(epoch, () => this.fuse.replyWrite(req, n)));
+        return this.ops.write(a as number, data, data.length, c as number).then((n) => this.reply(req, epoch, () => this.fuse.replyWrite(req, n)));
       }
       case Op.FLUSH:
         return this.ops.flush(nodes.path(nodes.get(nodeId)), a as number).then(() => this.ok(req, epoch));
@@ -115,7 +131,7 @@ export class FuseRequests {
         const fh = this.nextDir++;
         this.dirs.set(fh, { node });
         node.opens++;
-        return this.reply(epoch, () => this.fuse.replyOpen(req, fh, 0));
+        return this.reply(req, epoch, () => this.fuse.replyOpen(req, fh, 0));
       }
       case Op.READDIR:
         return this.readdir(req, a as number, b as number, c as number, epoch);
@@ -129,9 +145,8 @@ export class FuseRequests {
         return this.ops.fsyncdir().then(() => this.ok(req, epoch));
       case Op.STATFS:
         return this.ops.statfs().then((s) => {
-          const v = this.statfsValues;
-          [v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]] = [s.bsize, s.frsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, s.favail, s.fsid, s.flag, s.namemax];
-          this.reply(epoch, () => this.fuse.replyStatfs(req, v));
+          const values = Float64Array.of(s.bsize, s.frsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, s.favail, s.fsid, s.flag, s.namemax);
+          this.reply(req, epoch, () => this.fuse.replyStatfs(req, values));
         });
       case Op.ACCESS:
         this.ops.access(nodes.path(nodes.get(nodeId)), a as number);
@@ -149,7 +164,7 @@ export class FuseRequests {
   private lookup(req: Request, parent: Node, name: string, epoch: number): void | Promise<void> {
     const path = this.nodes.childPath(parent, name);
     return then(this.ops.getattr(path), (stat) => {
-      if (!stat) return this.reply(epoch, () => this.fuse.replyEntry(req, 0, 0, 0));
+      if (!stat) return this.reply(req, epoch, () => this.fuse.replyEntry(req, 0, 0, 0));
       this.sendEntry(req, this.nodes.remember(parent, name), stat, "entry", epoch);
     });
   }
@@ -168,7 +183,7 @@ export class FuseRequests {
     node.opens++;
     this.saw(node, stat);
     this.cache.reply(epoch, "create", node.id, (entrySec, attrSec) => {
-      if (this.closed) return;
+      if (!this.answering(req)) return;
       this.putStat(stat);
       this.fuse.replyCreate(req, node.id, entrySec, attrSec, fd, 0);
     });
@@ -236,21 +251,17 @@ export class FuseRequests {
 
   private async open(req: Request, node: Node, flags: number, epoch: number): Promise<void> {
     const path = this.nodes.path(node);
-    let fh: number;
-    try {
-      fh = await this.ops.openFile(path, flags);
-    } catch (err) {
-      // A name another pod removed: the kernel looks it up again (kernel-cache.ts).
-      throw (err as { code?: string }).code === "ENOENT" ? new FsError("ESTALE", `${path} is gone`) : err;
-    }
+    // A name another pod removed: the kernel looks it up again (kernel-cache.ts).
+    const stat = await this.ops.getattr(path);
+    if (!stat) throw new FsError("ESTALE", `${path} is gone`);
+    const fh = await this.ops.openFile(path, flags);
     node.opens++;
     // auto_cache: the page cache survives this open only if size and mtime are as the
     // kernel last saw them (CacheGuard makes every new version change one of them).
-    const stat = await this.ops.getattr(path);
-    if (stat) this.saw(node, stat);
+    this.saw(node, stat);
     const keep = this.autoCache && node.cacheValid;
     node.cacheValid = true;
-    this.reply(epoch, () => this.fuse.replyOpen(req, fh, keep ? OPEN_KEEP_CACHE : 0));
+    this.reply(req, epoch, () => this.fuse.replyOpen(req, fh, keep ? OPEN_KEEP_CACHE : 0));
   }
 
   private async release(req: Request, node: Node, fh: number, epoch: number): Promise<void> {
@@ -277,7 +288,7 @@ export class FuseRequests {
       dir.types = stats.map((s) => s.mode & S_IFMT);
     }
     const { names, types } = dir;
-    this.reply(epoch, () => this.fuse.replyDirents(req, size, names, types!, offset));
+    this.reply(req, epoch, () => this.fuse.replyDirents(req, size, names, types!, offset));
   }
 
   // ---- replies ----------------------------------------------------------------------------
@@ -285,7 +296,7 @@ export class FuseRequests {
   private sendEntry(req: Request, node: Node, stat: StatLike, kind: ReplyKind, epoch: number): void {
     this.saw(node, stat);
     this.cache.reply(epoch, kind, node.id, (entrySec, attrSec) => {
-      if (this.closed) return;
+      if (!this.answering(req)) return;
       this.putStat(stat);
       this.fuse.replyEntry(req, node.id, entrySec, attrSec);
     });
@@ -294,31 +305,57 @@ export class FuseRequests {
   private sendAttr(req: Request, node: Node, stat: StatLike, epoch: number): void {
     this.saw(node, stat);
     this.cache.reply(epoch, "attr", node.id, (_entrySec, attrSec) => {
-      if (this.closed) return;
+      if (!this.answering(req)) return;
       this.putStat(stat);
       this.fuse.replyAttr(req, node.id, attrSec);
     });
   }
 
   private ok(req: Request, epoch: number): void {
-    this.reply(epoch, () => this.fuse.replyErr(req, 0));
+    this.reply(req, epoch, () => this.fuse.replyErr(req, 0));
   }
 
   /** A reply without attributes. */
-  private reply(epoch: number, send: () => void): void {
+  private reply(req: Request, epoch: number, send: () => void): void {
     this.cache.reply(epoch, "none", 0, () => {
-      if (!this.closed) send();
+      if (this.answering(req)) send();
     });
   }
 
-  private fail(op: number, req: Request, nodeId: number, epoch: number, err: unknown): void {
-    if (op === Op.FORGET) {
-      this.log.error(`forget of node ${nodeId} failed: ${(err as Error)?.stack ?? String(err)}`);
-      return; // the binding answers forgets itself
+  /** Whether `req` may be answered now (once: it is then no longer pending). */
+  private answering(req: Request): boolean {
+    return this.pending.delete(req) && !this.closed;
+  }
+
+  /** Answers ETIMEDOUT to requests past their time (see REQUEST_TIMEOUT_MS). */
+  private expire(): void {
+    const now = performance.now();
+    for (const [req, { since, expires }] of this.pending) {
+      if (now - since < this.timeoutMs) break; // the rest came later
+      if (!expires) continue;
+      this.pending.delete(req);
+      this.log.warn(`a file system request got no answer in ${this.timeoutMs / 1000} s: answered ETIMEDOUT`);
+      this.fuse.replyErr(req, ETIMEDOUT);
     }
+  }
+
+  private fail(op: number, req: Request, nodeId: number, epoch: number, err: unknown, name: unknown): void {
     const errno = knownErrno(err);
-    if (errno === undefined || errno === EIO) this.log.error(`request ${opName(op)} on node ${nodeId} failed (reported as EIO): ${(err as Error)?.stack ?? String(err)}`);
-    this.reply(epoch, () => this.fuse.replyErr(req, -(errno ?? EIO)));
+    if (errno === EIO) this.log.error(`${opName(op)} ${this.describe(nodeId, name)}: ${(err as Error).message}`);
+    else if (errno === undefined) this.log.error(`${opName(op)} ${this.describe(nodeId, name)} failed (reported as EIO): ${(err as Error)?.stack ?? String(err)}`);
+    if (op === Op.FORGET) return; // the binding answers forgets itself
+    this.reply(req, epoch, () => this.fuse.replyErr(req, -(errno ?? EIO)));
+  }
+
+  /** The path a request is about, for the log: its node's, and the name it names in it. */
+  private describe(nodeId: number, name: unknown): string {
+    if (!this.nodes.has(nodeId)) return `node ${nodeId}`;
+    try {
+      const node = this.nodes.get(nodeId);
+      return typeof name === "string" ? this.nodes.childPath(node, name) : this.nodes.path(node);
+    } catch {
+      return `node ${nodeId}`; // removed meanwhile
+    }
   }
 
   // ---- helpers -----------------------------------------------------------------------------
@@ -354,6 +391,12 @@ export class FuseRequests {
 /** Runs `fn` on a value that may still be coming. */
 function then<T>(value: T | Promise<T>, fn: (value: T) => void): void | Promise<void> {
   return value instanceof Promise ? value.then(fn) : fn(value);
+}
+
+/** Commits may run long: never cut off (a setattr that truncates commits too). */
+function mayExpire(op: number, toSet: unknown): boolean {
+  if (op === Op.FLUSH || op === Op.FSYNC || op === Op.RELEASE) return false;
+  return !(op === Op.SETATTR && ((toSet as number) & SetAttr.SIZE));
 }
 
 function opName(op: number): string {

@@ -103,6 +103,7 @@ export class NodeTable {
 
   move(from: Node, fromName: string, to: Node, toName: string): void {
     const node = this.byName.get(key(from.id, fromName));
+    if (node && node === this.byName.get(key(to.id, toName))) return; // renamed onto itself
     this.drop(to, toName);
     if (!node) return;
     this.byName.delete(key(from.id, fromName));

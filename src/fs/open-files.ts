@@ -139,7 +139,7 @@ export class OpenFiles {
   }
 
   private allocate(): number {
-    // fuse-native treats fh 0 as "no handle", and passes it back as a uint32.
+    // Positive and below 2^31: small, and never 0 (which reads as "no handle" in the kernel's logs).
     do {
       this.nextId = this.nextId >= 0x7fffffff ? 1 : this.nextId + 1;
     } while (this.handles.has(this.nextId));

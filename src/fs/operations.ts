@@ -16,7 +16,7 @@ const TYPE_BITS = { file: constants.S_IFREG, dir: constants.S_IFDIR, symlink: co
 /** libfuse renames an unlinked-but-open file to this name and unlinks it at the last close. */
 const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{16}$/;
 const O_ACCMODE = 3; // not in node:fs constants
-const NO_ID = 0xffffffff; // chown(-1) as fuse-native passes it: "leave unchanged"
+const NO_ID = 0xffffffff; // chown(-1): "leave unchanged"
 const S_ISGID = 0o2000; // not in node:fs constants
 
 export class MountOperations {
@@ -129,19 +129,16 @@ export class MountOperations {
 
   async statfs(): Promise<StatfsLike> {
     const s = await this.files.statfs();
-    // statvfs fields are 32-bit in fuse-native: grow the fragment size until the counts fit.
-    let frsize = Math.max(4096, s.blockSize);
-    while (s.totalBytes / frsize >= 2 ** 32) frsize *= 2;
-    const files = Math.min(s.files, 2 ** 32 - 1);
+    const frsize = Math.max(4096, s.blockSize);
     return {
       bsize: frsize,
       frsize,
       blocks: Math.floor(s.totalBytes / frsize),
       bfree: Math.floor(s.freeBytes / frsize),
       bavail: Math.floor(s.availableBytes / frsize),
-      files,
-      ffree: Math.min(s.freeFiles, files),
-      favail: Math.min(s.freeFiles, files),
+      files: s.files,
+      ffree: s.freeFiles,
+      favail: s.freeFiles,
       fsid: 0,
       flag: 0,
       namemax: s.nameMax,
@@ -221,9 +218,8 @@ export class MountOperations {
    * close(2): the new version is in the namespace when close returns (close-to-open), with
    * its content on disk; the metadata reaches the disk with the next group commit, not
    * awaited here (POSIX: only fsync is a durability barrier).
-   * The binding calls this only for a handle written (or ftruncated) through since its last
-   * flush (`skipCleanFlushes`): what any other handle of the file wrote is committed by that
-   * handle's own close, and a truncate by path commits at once.
+   * Any writable handle's flush commits what the file has staged, whichever handle wrote it
+   * (a clean file costs nothing: commit returns at once); a truncate by path commits at once.
    */
   async flush(path: string, fd: number): Promise<void> {
     const handle = this.open.get(fd);

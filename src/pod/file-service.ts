@@ -56,7 +56,7 @@ export interface FileServiceOptions {
   deferDurability?: boolean;
 }
 
-/** Owner of a new entry: the FUSE caller is not visible through fuse-native, see docs/mount.md. */
+/** Owner of a new entry: the user who made it, see docs/mount.md "Ownership". */
 export interface Owner {
   uid: number;
   gid: number;

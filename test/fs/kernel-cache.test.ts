@@ -1,5 +1,5 @@
 // The kernel keeps names and attributes (pod.toml `kernel_cache`), and the binding makes it
-// forget them the moment the namespace changes (native/fuse-native/kernel-cache.h). Here the
+// forget them the moment the namespace changes (src/fs/kernel-cache.ts). Here the
 // pods keep them for a minute, so that nothing stale can expire during a test: every check
 // runs once, right after the change reached the pod, and a stale kernel cache fails it.
 import { after, before, test } from "node:test";

@@ -219,12 +219,12 @@ describe("a mounted pod", () => {
     const mtime = new Date("2005-05-05T05:05:05.123Z");
     await fs.utimes(f, new Date("2001-01-01T00:00:00Z"), mtime);
     st = await fs.stat(f);
-    // fuse-native carries whole milliseconds, and utimes' float seconds may round down by one.
+    // Times are carried as float milliseconds, and utimes' float seconds may round down by one.
     assert.ok(Math.abs(st.mtimeMs - mtime.getTime()) <= 1, `mtime ${st.mtimeMs} != ${mtime.getTime()}`);
     // `touch -a` sets atime with mtime = UTIME_OMIT: mtime must stay.
     await run("touch", ["-a", "-d", "2010-10-10", f]);
     assert.equal((await fs.stat(f)).mtimeMs, st.mtimeMs);
-    // `touch -m` sets mtime with atime = UTIME_OMIT (native/fuse-native sets flag_utime_omit_ok).
+    // `touch -m` sets mtime with atime = UTIME_OMIT (the setattr then carries no atime).
     await run("touch", ["-m", "-d", "2011-11-11T11:11:11Z", f]);
     assert.equal((await fs.stat(f)).mtimeMs, Date.parse("2011-11-11T11:11:11Z"));
     // UTIME_NOW: `touch -m` without a date.
@@ -360,9 +360,9 @@ describe("a mounted pod", () => {
   });
 
   it("shows a directory changed outside the mount at the very next system call", async () => {
-    // The binding answers a directory's getattr from its cache (native/fuse-native/
-    // attr-cache.h); a change made outside the mount, as one arriving from another pod,
-    // must drop it at once: no waiting here.
+    // The kernel keeps a directory's attributes (src/fs/kernel-cache.ts); a change made
+    // outside the mount, as one arriving from another pod, must drop them at once: no
+    // waiting here.
     await fs.mkdir(pod.at("outside"));
     await fs.writeFile(pod.at("outside/f.txt"), "written in the mount\n");
     for (let i = 0; i < 3; i++) assert.ok((await fs.stat(pod.at("outside"))).isDirectory());

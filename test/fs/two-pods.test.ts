@@ -53,9 +53,9 @@ test("directories, renames and deletes made on one pod show on the other", async
 });
 
 /**
- * The binding answers the flush of a handle nothing was written through without asking the
- * pod (native/fuse-native/written-handles.h): every way of changing a file must still be
- * committed by the close that ends it, seen from the other pod while the file stays open.
+ * A flush commits only what its own handle wrote (MountOperations.flush): every way of
+ * changing a file must still be committed by the close that ends it, seen from the other pod
+ * while the file stays open.
  */
 test("every close that ends a change commits it, including a dup'd descriptor's and a truncate's", async () => {
   const onA = join(mnt("a"), "handles.txt");

@@ -1,13 +1,13 @@
-// The binding's request timeouts (native/fuse-native/index.js, `autoTimeout`; the pod sets
-// them in src/fs/mount.ts): a request the handler never answers is answered with ETIMEDOUT
-// once its timeout has passed, so a stuck handler cannot hang the application that made the
-// call; an answer that comes after that is dropped, and the mount goes on answering. A real
-// mount, served by a child process (killed at the end, which also frees any call a broken
-// build left hanging).
+// Request timeouts (src/fs/fuse-requests.ts, REQUEST_TIMEOUT_MS): a request the layer below
+// never answers is answered with ETIMEDOUT once its timeout has passed, so a stuck operation
+// cannot hang the application that made the call; an answer that comes after that is
+// dropped, and the mount goes on answering. A real mount through the real binding, served by
+// a child process whose operations layer is given a stuck and a slow answer (killed at the
+// end, which also frees any call a broken build left hanging).
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as fs from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,22 +18,31 @@ const root = mkdtempSync(join(tmpdir(), "wormhole-deadlines-"));
 const mnt = join(root, "mnt");
 
 const SERVER = `
-import Fuse from "fuse-native";
-const now = new Date();
-const dir = { mtime: now, atime: now, ctime: now, nlink: 2, size: 0, mode: 0o40755, uid: 0, gid: 0 };
-const file = { ...dir, nlink: 1, mode: 0o100644 };
-const fuse = new Fuse(process.argv[1], {
-  getattr: (path, cb) => {
-    if (path === "/") return cb(0, dir);
-    if (path === "/hang") return; // never answered
-    if (path === "/late") return setTimeout(() => cb(0, file), 3000); // after the deadline
-    if (path === "/ok") return cb(0, file);
-    cb(Fuse.ENOENT);
-  },
-  readdir: (path, cb) => cb(0, ["ok"]),
-}, { mkdir: true, timeout: 1500 });
-fuse.mount((err) => console.log(err ? "failed: " + err.message : "mounted"));
+import { loadFuseBinding } from "./dist/src/fs/fuse-binding.js";
+import { FuseRequests } from "./dist/src/fs/fuse-requests.js";
+import { KernelCache } from "./dist/src/fs/kernel-cache.js";
+const now = Date.now();
+const dir = { mode: 0o40755, uid: 0, gid: 0, size: 0, nlink: 2, atime: now, mtime: now, ctime: now };
+const file = { ...dir, mode: 0o100644, nlink: 1 };
+// getattr of /hang never settles; of /late, after the deadline.
+const operations = {
+  getattr: (path) =>
+    path === "/" ? dir
+    : path === "/ok" ? file
+    : path === "/hang" ? new Promise(() => {})
+    : path === "/late" ? new Promise((resolve) => setTimeout(() => resolve(file), 3000))
+    : undefined,
+  readdir: async () => ({ names: [".", "..", "ok"], stats: [dir, dir, file] }),
+};
+const fuse = loadFuseBinding();
+let session;
+const cache = new KernelCache({ sweep: (ids, mayRetry, epoch) => fuse.sweep(session, ids, mayRetry, epoch) }, 0);
+const log = { info() {}, warn: (m) => console.error(m), error: (m) => console.error(m) };
+const requests = new FuseRequests(fuse, operations, cache, log, true, 1500);
+session = fuse.mount(process.argv[1], "fsname=wormhole-timeouts,subtype=wormhole", requests.handle, (epoch) => cache.sweptUpTo(epoch), requests.args, requests.stat);
+console.log("mounted");
 `;
+mkdirSync(mnt);
 const server = spawn(process.execPath, ["--input-type=module", "-e", SERVER, mnt], { cwd: repo, stdio: ["ignore", "pipe", "inherit"] });
 
 after(async () => {
