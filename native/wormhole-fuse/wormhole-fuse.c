@@ -189,6 +189,28 @@ static napi_value num (session_t *s, double v) {
 
 #define S ((session_t *) fuse_req_userdata(req))
 
+// Shapes shared by several requests: a handle; open flags; a handle and a byte range; a
+// handle and fsync's datasync flag.
+static void deliver_fh (fuse_req_t req, uint32_t op, fuse_ino_t ino, struct fuse_file_info *fi) {
+  napi_value a[] = { num(S, (double) fi->fh) };
+  deliver(req, a, 1, op, ino);
+}
+
+static void deliver_flags (fuse_req_t req, uint32_t op, fuse_ino_t ino, struct fuse_file_info *fi) {
+  napi_value a[] = { num(S, fi->flags) };
+  deliver(req, a, 1, op, ino);
+}
+
+static void deliver_range (fuse_req_t req, uint32_t op, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
+  napi_value a[] = { num(S, (double) fi->fh), num(S, (double) size), num(S, (double) off) };
+  deliver(req, a, 3, op, ino);
+}
+
+static void deliver_sync (fuse_req_t req, uint32_t op, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
+  napi_value a[] = { num(S, (double) fi->fh), num(S, datasync) };
+  deliver(req, a, 2, op, ino);
+}
+
 static void ll_lookup (fuse_req_t req, fuse_ino_t parent, const char *name) {
   napi_value a[] = { str(S, name) };
   deliver(req, a, 1, OP_LOOKUP, parent);
@@ -252,13 +274,11 @@ static void ll_link (fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const
 }
 
 static void ll_open (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, fi->flags) };
-  deliver(req, a, 1, OP_OPEN, ino);
+  deliver_flags(req, OP_OPEN, ino, fi);
 }
 
 static void ll_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, (double) fi->fh), num(S, (double) size), num(S, (double) off) };
-  deliver(req, a, 3, OP_READ, ino);
+  deliver_range(req, OP_READ, ino, size, off, fi);
 }
 
 static void ll_write (fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off, struct fuse_file_info *fi) {
@@ -272,38 +292,31 @@ static void ll_write (fuse_req_t req, fuse_ino_t ino, const char *data, size_t s
 }
 
 static void ll_flush (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, (double) fi->fh) };
-  deliver(req, a, 1, OP_FLUSH, ino);
+  deliver_fh(req, OP_FLUSH, ino, fi);
 }
 
 static void ll_release (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, (double) fi->fh) };
-  deliver(req, a, 1, OP_RELEASE, ino);
+  deliver_fh(req, OP_RELEASE, ino, fi);
 }
 
 static void ll_fsync (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, (double) fi->fh), num(S, datasync) };
-  deliver(req, a, 2, OP_FSYNC, ino);
+  deliver_sync(req, OP_FSYNC, ino, datasync, fi);
 }
 
 static void ll_opendir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, fi->flags) };
-  deliver(req, a, 1, OP_OPENDIR, ino);
+  deliver_flags(req, OP_OPENDIR, ino, fi);
 }
 
 static void ll_readdir (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, (double) fi->fh), num(S, (double) size), num(S, (double) off) };
-  deliver(req, a, 3, OP_READDIR, ino);
+  deliver_range(req, OP_READDIR, ino, size, off, fi);
 }
 
 static void ll_releasedir (fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, (double) fi->fh) };
-  deliver(req, a, 1, OP_RELEASEDIR, ino);
+  deliver_fh(req, OP_RELEASEDIR, ino, fi);
 }
 
 static void ll_fsyncdir (fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi) {
-  napi_value a[] = { num(S, (double) fi->fh), num(S, datasync) };
-  deliver(req, a, 2, OP_FSYNCDIR, ino);
+  deliver_sync(req, OP_FSYNCDIR, ino, datasync, fi);
 }
 
 static void ll_statfs (fuse_req_t req, fuse_ino_t ino) {
