@@ -1,5 +1,5 @@
 // The kernel's requests, by node id, turned into MountOperations calls by path, and their
-// answers into replies. What libfuse 2's high-level layer did for fuse-native is here:
+// answers into replies. What libfuse 2's high-level layer did is here:
 // node ids (node-table.ts), hiding a file unlinked while open, directory listings served by
 // offset, auto_cache; and the kernel cache's rules (kernel-cache.ts). Errors without a POSIX
 // code are bugs or I/O failures: they become EIO with a log line naming the request.

@@ -389,8 +389,8 @@ describe("a mounted pod", () => {
   });
 
   it("shows a new file's attributes as they change from its first moment", async () => {
-    // Right after its create, the binding answers a file's getattr from the create's answer
-    // (attr-cache.h) until a request about that file arrives or the namespace changes.
+    // Right after its create, the kernel keeps the attributes the create's reply carried
+    // (kernel-cache.ts) until a request about that file arrives or the namespace changes.
     const fresh = pod.at("fresh.txt");
     const h = await fs.open(fresh, "w", 0o640);
     const created = await fs.stat(fresh);
