@@ -24,6 +24,13 @@ const NO_ID = 0xffffffff; // chown's "leave unchanged"
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
 type ReplyKind = "attr" | "create" | "entry" | "none";
 
+/** A request as this layer follows it until its answer. */
+interface Ticket {
+  readonly req: Request;
+  readonly since: number;
+  readonly expires: boolean;
+}
+
 interface DirHandle {
   node: Node;
   names?: string[];
@@ -39,7 +46,7 @@ export class FuseRequests {
   private nextDir = 1;
   private closed = false;
   /** Requests not answered yet, in the order they came, with when they came and whether they may time out. */
-  private readonly pending = new Map<Request, { since: number; expires: boolean }>();
+  private readonly pending = new Map<Request, Ticket>();
   private readonly watchdog: NodeJS.Timeout;
 
   constructor(
@@ -61,98 +68,99 @@ export class FuseRequests {
 
   readonly handle = (op: number, req: Request, nodeId: number, a: unknown, b: unknown, c: unknown): void => {
     const epoch = this.cache.arrived(nodeId);
-    if (op !== Op.FORGET) this.pending.set(req, { since: performance.now(), expires: mayExpire(op, a) });
+    const t: Ticket = { req, since: performance.now(), expires: mayExpire(op, a) };
+    if (op !== Op.FORGET) this.pending.set(req, t);
     try {
-      const done = this.dispatch(op, req, nodeId, epoch, a, b, c);
-      if (done instanceof Promise) done.catch((err) => this.fail(op, req, nodeId, epoch, err, a));
+      const done = this.dispatch(op, t, nodeId, epoch, a, b, c);
+      if (done instanceof Promise) done.catch((err) => this.fail(op, t, nodeId, epoch, err, a));
     } catch (err) {
-      this.fail(op, req, nodeId, epoch, err, a);
+      this.fail(op, t, nodeId, epoch, err, a);
     }
   };
 
-  private dispatch(op: number, req: Request, nodeId: number, epoch: number, a: unknown, b: unknown, c: unknown): void | Promise<void> {
+  private dispatch(op: number, t: Ticket, nodeId: number, epoch: number, a: unknown, b: unknown, c: unknown): void | Promise<void> {
     const nodes = this.nodes;
     switch (op) {
       case Op.LOOKUP:
-        return this.lookup(req, nodes.get(nodeId), a as string, epoch);
+        return this.lookup(t, nodes.get(nodeId), a as string, epoch);
       case Op.FORGET:
         nodes.forget(nodeId, a as number);
         if (!nodes.has(nodeId)) this.cache.forgot(nodeId);
         return;
       case Op.GETATTR:
-        return this.getattr(req, nodes.get(nodeId), epoch);
+        return this.getattr(t, nodes.get(nodeId), epoch);
       case Op.SETATTR:
-        return this.setattr(req, nodes.get(nodeId), a as number, b as number, epoch);
+        return this.setattr(t, nodes.get(nodeId), a as number, b as number, epoch);
       case Op.READLINK: {
         const target = this.ops.readlink(nodes.path(nodes.get(nodeId)));
-        return this.reply(req, epoch, () => this.fuse.replyReadlink(req, target));
+        return this.reply(t, epoch, () => this.fuse.replyReadlink(t.req, target));
       }
       case Op.MKDIR: {
         const parent = nodes.get(nodeId);
         const path = nodes.childPath(parent, a as string);
-        return this.ops.mkdir(path, b as number, this.caller()).then(() => this.newEntry(req, parent, a as string, epoch));
+        return this.ops.mkdir(path, b as number, this.caller()).then(() => this.newEntry(t, parent, a as string, epoch));
       }
       case Op.SYMLINK: {
         const parent = nodes.get(nodeId);
         const path = nodes.childPath(parent, a as string);
-        return this.ops.symlink(b as string, path, this.caller()).then(() => this.newEntry(req, parent, a as string, epoch));
+        return this.ops.symlink(b as string, path, this.caller()).then(() => this.newEntry(t, parent, a as string, epoch));
       }
       case Op.UNLINK:
-        return this.unlink(req, nodes.get(nodeId), a as string, epoch);
+        return this.unlink(t, nodes.get(nodeId), a as string, epoch);
       case Op.RMDIR: {
         const parent = nodes.get(nodeId);
         return this.ops.rmdir(nodes.childPath(parent, a as string)).then(() => {
           nodes.drop(parent, a as string);
-          this.ok(req, epoch);
+          this.ok(t, epoch);
         });
       }
       case Op.RENAME:
-        return this.rename(req, nodes.get(nodeId), a as string, nodes.get(b as number), c as string, epoch);
+        return this.rename(t, nodes.get(nodeId), a as string, nodes.get(b as number), c as string, epoch);
       case Op.LINK:
         throw new FsError("EPERM", "hard links are not supported");
       case Op.OPEN:
-        return this.open(req, nodes.get(nodeId), a as number, epoch);
+        return this.open(t, nodes.get(nodeId), a as number, epoch);
       case Op.READ: {
         const buffer = Buffer.allocUnsafe(b as number);
-        return this.ops.read(a as number, buffer, b as number, c as number).then((n) => this.reply(req, epoch, () => this.fuse.replyData(req, buffer, n)));
+        return this.ops.read(a as number, buffer, b as number, c as number).then((n) => this.reply(t, epoch, () => this.fuse.replyData(t.req, buffer, n)));
       }
       case Op.WRITE: {
         const data = b as Buffer;
-        return this.ops.write(a as number, data, data.length, c as number).then((n) => this.reply(req, epoch, () => this.fuse.replyWrite(req, n)));
+        return this.ops.write(a as number, data, data.length, c as number).then((n) => this.reply(t, epoch, () => this.fuse.replyWrite(t.req, n)));
       }
       case Op.FLUSH:
-        return this.ops.flush(nodes.path(nodes.get(nodeId)), a as number).then(() => this.ok(req, epoch));
+        return this.ops.flush(nodes.path(nodes.get(nodeId)), a as number).then(() => this.ok(t, epoch));
       case Op.RELEASE:
-        return this.release(req, nodes.get(nodeId), a as number, epoch);
+        return this.release(t, nodes.get(nodeId), a as number, epoch);
       case Op.FSYNC:
-        return this.ops.fsync(nodes.path(nodes.get(nodeId)), a as number).then(() => this.ok(req, epoch));
+        return this.ops.fsync(nodes.path(nodes.get(nodeId)), a as number).then(() => this.ok(t, epoch));
       case Op.OPENDIR: {
         const node = nodes.get(nodeId);
         const fh = this.nextDir++;
         this.dirs.set(fh, { node });
         node.opens++;
-        return this.reply(req, epoch, () => this.fuse.replyOpen(req, fh, 0));
+        return this.reply(t, epoch, () => this.fuse.replyOpen(t.req, fh, 0));
       }
       case Op.READDIR:
-        return this.readdir(req, a as number, b as number, c as number, epoch);
+        return this.readdir(t, a as number, b as number, c as number, epoch);
       case Op.RELEASEDIR: {
         const dir = this.dirs.get(a as number);
         this.dirs.delete(a as number);
         if (dir) nodes.release(dir.node);
-        return this.ok(req, epoch);
+        return this.ok(t, epoch);
       }
       case Op.FSYNCDIR:
-        return this.ops.fsyncdir().then(() => this.ok(req, epoch));
+        return this.ops.fsyncdir().then(() => this.ok(t, epoch));
       case Op.STATFS:
         return this.ops.statfs().then((s) => {
           const values = Float64Array.of(s.bsize, s.frsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, s.favail, s.fsid, s.flag, s.namemax);
-          this.reply(req, epoch, () => this.fuse.replyStatfs(req, values));
+          this.reply(t, epoch, () => this.fuse.replyStatfs(t.req, values));
         });
       case Op.ACCESS:
         this.ops.access(nodes.path(nodes.get(nodeId)), a as number);
-        return this.ok(req, epoch);
+        return this.ok(t, epoch);
       case Op.CREATE:
-        return this.create(req, nodes.get(nodeId), a as string, b as number, epoch);
+        return this.create(t, nodes.get(nodeId), a as string, b as number, epoch);
       default:
         throw new FsError("ENOSYS", `request ${op} is not implemented`);
     }
@@ -161,36 +169,43 @@ export class FuseRequests {
   // ---- names ------------------------------------------------------------------------------
 
   /** A miss is an ordinary answer (the kernel looks up every name before creating it). */
-  private lookup(req: Request, parent: Node, name: string, epoch: number): void | Promise<void> {
+  private lookup(t: Ticket, parent: Node, name: string, epoch: number): void | Promise<void> {
     const path = this.nodes.childPath(parent, name);
     return then(this.ops.getattr(path), (stat) => {
-      if (!stat) return this.reply(req, epoch, () => this.fuse.replyEntry(req, 0, 0, 0));
-      this.sendEntry(req, this.nodes.remember(parent, name), stat, "entry", epoch);
+      if (!stat) return this.reply(t, epoch, () => this.fuse.replyEntry(t.req, 0, 0, 0));
+      this.sendEntry(t, this.nodes.remember(parent, name), stat, "entry", epoch);
     });
   }
 
   /** The entry a mkdir or symlink just made. */
-  private newEntry(req: Request, parent: Node, name: string, epoch: number): void | Promise<void> {
+  private newEntry(t: Ticket, parent: Node, name: string, epoch: number): void | Promise<void> {
     return then(this.ops.getattr(this.nodes.childPath(parent, name)), (stat) => {
       if (!stat) throw new FsError("ENOENT", `${name} vanished right after it was made`);
-      this.sendEntry(req, this.nodes.remember(parent, name), stat, "entry", epoch);
+      this.sendEntry(t, this.nodes.remember(parent, name), stat, "entry", epoch);
     });
   }
 
-  private async create(req: Request, parent: Node, name: string, mode: number, epoch: number): Promise<void> {
-    const { fd, stat } = await this.ops.create(this.nodes.childPath(parent, name), mode, this.caller());
+  private async create(t: Ticket, parent: Node, name: string, mode: number, epoch: number): Promise<void> {
+    const path = this.nodes.childPath(parent, name);
+    const { fd, stat } = await this.ops.create(path, mode, this.caller());
     const node = this.nodes.remember(parent, name);
     node.opens++;
     this.saw(node, stat);
     this.cache.reply(epoch, "create", node.id, (entrySec, attrSec) => {
-      if (!this.answering(req)) return;
+      if (!this.answering(t)) {
+        // Timed out (or unmounted): the kernel never gets this handle, so it never releases it.
+        this.nodes.forget(node.id, 1);
+        const closed = () => this.nodes.release(node);
+        this.ops.release(path, fd).then(closed, closed);
+        return;
+      }
       this.putStat(stat);
-      this.fuse.replyCreate(req, node.id, entrySec, attrSec, fd, 0);
+      this.fuse.replyCreate(t.req, node.id, entrySec, attrSec, fd, 0);
     });
   }
 
   /** libfuse's way with a file unlinked while open: renamed to a hidden name, unlinked at its last close. */
-  private async unlink(req: Request, parent: Node, name: string, epoch: number): Promise<void> {
+  private async unlink(t: Ticket, parent: Node, name: string, epoch: number): Promise<void> {
     const node = this.nodes.child(parent, name);
     if (node && node.opens > 0 && !node.hidden) {
       await this.hide(node);
@@ -198,15 +213,15 @@ export class FuseRequests {
       await this.ops.unlink(this.nodes.childPath(parent, name));
       this.nodes.drop(parent, name);
     }
-    this.ok(req, epoch);
+    this.ok(t, epoch);
   }
 
-  private async rename(req: Request, from: Node, name: string, to: Node, newName: string, epoch: number): Promise<void> {
+  private async rename(t: Ticket, from: Node, name: string, to: Node, newName: string, epoch: number): Promise<void> {
     const target = this.nodes.child(to, newName);
     if (target && target.opens > 0 && !target.hidden) await this.hide(target);
     await this.ops.rename(this.nodes.childPath(from, name), this.nodes.childPath(to, newName));
     this.nodes.move(from, name, to, newName);
-    this.ok(req, epoch);
+    this.ok(t, epoch);
   }
 
   private async hide(node: Node): Promise<void> {
@@ -219,18 +234,18 @@ export class FuseRequests {
 
   // ---- attributes ---------------------------------------------------------------------------
 
-  private getattr(req: Request, node: Node, epoch: number): void | Promise<void> {
+  private getattr(t: Ticket, node: Node, epoch: number): void | Promise<void> {
     return then(this.ops.getattr(this.nodes.path(node)), (stat) => {
       // The node's path is gone, or names something else now: ESTALE makes the kernel walk
       // the path again (kernel-cache.ts).
       if (!stat) throw new FsError("ESTALE", `${this.nodes.path(node)} is gone`);
       if (node.kind !== 0 && (stat.mode & S_IFMT) !== node.kind) throw new FsError("ESTALE", `${this.nodes.path(node)} changed type`);
-      this.sendAttr(req, node, stat, epoch);
+      this.sendAttr(t, node, stat, epoch);
     });
   }
 
   /** chmod, chown, truncate and utimens in one request, in libfuse's order. */
-  private async setattr(req: Request, node: Node, toSet: number, fh: number, epoch: number): Promise<void> {
+  private async setattr(t: Ticket, node: Node, toSet: number, fh: number, epoch: number): Promise<void> {
     const path = this.nodes.path(node);
     const v = this.args;
     const [mode, uid, gid, size, atime, mtime] = [v[Arg.MODE]!, v[Arg.SET_UID]!, v[Arg.SET_GID]!, v[Arg.SIZE]!, v[Arg.ATIME]!, v[Arg.MTIME]!];
@@ -244,12 +259,12 @@ export class FuseRequests {
     }
     const stat = await this.ops.getattr(path);
     if (!stat) throw new FsError("ESTALE", `${path} is gone`);
-    this.sendAttr(req, node, stat, epoch);
+    this.sendAttr(t, node, stat, epoch);
   }
 
   // ---- files and directories -------------------------------------------------------------------
 
-  private async open(req: Request, node: Node, flags: number, epoch: number): Promise<void> {
+  private async open(t: Ticket, node: Node, flags: number, epoch: number): Promise<void> {
     const path = this.nodes.path(node);
     // A name another pod removed: the kernel looks it up again (kernel-cache.ts).
     const stat = await this.ops.getattr(path);
@@ -261,10 +276,10 @@ export class FuseRequests {
     this.saw(node, stat);
     const keep = this.autoCache && node.cacheValid;
     node.cacheValid = true;
-    this.reply(req, epoch, () => this.fuse.replyOpen(req, fh, keep ? OPEN_KEEP_CACHE : 0));
+    this.reply(t, epoch, () => this.fuse.replyOpen(t.req, fh, keep ? OPEN_KEEP_CACHE : 0));
   }
 
-  private async release(req: Request, node: Node, fh: number, epoch: number): Promise<void> {
+  private async release(t: Ticket, node: Node, fh: number, epoch: number): Promise<void> {
     try {
       await this.ops.release(this.nodes.path(node), fh);
       if (node.hidden && node.opens === 1 && node.parent) {
@@ -275,11 +290,11 @@ export class FuseRequests {
     } finally {
       this.nodes.release(node);
     }
-    this.ok(req, epoch);
+    this.ok(t, epoch);
   }
 
   /** The whole listing is read at offset 0 and served from the handle after (as libfuse did). */
-  private async readdir(req: Request, fh: number, size: number, offset: number, epoch: number): Promise<void> {
+  private async readdir(t: Ticket, fh: number, size: number, offset: number, epoch: number): Promise<void> {
     const dir = this.dirs.get(fh);
     if (!dir) throw new FsError("EBADF", `no open directory handle ${fh}`);
     if (offset === 0 || !dir.names) {
@@ -288,43 +303,48 @@ export class FuseRequests {
       dir.types = stats.map((s) => s.mode & S_IFMT);
     }
     const { names, types } = dir;
-    this.reply(req, epoch, () => this.fuse.replyDirents(req, size, names, types!, offset));
+    this.reply(t, epoch, () => this.fuse.replyDirents(t.req, size, names, types!, offset));
   }
 
   // ---- replies ----------------------------------------------------------------------------
 
-  private sendEntry(req: Request, node: Node, stat: StatLike, kind: ReplyKind, epoch: number): void {
+  private sendEntry(t: Ticket, node: Node, stat: StatLike, kind: ReplyKind, epoch: number): void {
     this.saw(node, stat);
     this.cache.reply(epoch, kind, node.id, (entrySec, attrSec) => {
-      if (!this.answering(req)) return;
+      if (!this.answering(t)) return;
       this.putStat(stat);
-      this.fuse.replyEntry(req, node.id, entrySec, attrSec);
+      this.fuse.replyEntry(t.req, node.id, entrySec, attrSec);
     });
   }
 
-  private sendAttr(req: Request, node: Node, stat: StatLike, epoch: number): void {
+  private sendAttr(t: Ticket, node: Node, stat: StatLike, epoch: number): void {
     this.saw(node, stat);
     this.cache.reply(epoch, "attr", node.id, (_entrySec, attrSec) => {
-      if (!this.answering(req)) return;
+      if (!this.answering(t)) return;
       this.putStat(stat);
-      this.fuse.replyAttr(req, node.id, attrSec);
+      this.fuse.replyAttr(t.req, node.id, attrSec);
     });
   }
 
-  private ok(req: Request, epoch: number): void {
-    this.reply(req, epoch, () => this.fuse.replyErr(req, 0));
+  private ok(t: Ticket, epoch: number): void {
+    this.reply(t, epoch, () => this.fuse.replyErr(t.req, 0));
   }
 
   /** A reply without attributes. */
-  private reply(req: Request, epoch: number, send: () => void): void {
+  private reply(t: Ticket, epoch: number, send: () => void): void {
     this.cache.reply(epoch, "none", 0, () => {
-      if (this.answering(req)) send();
+      if (this.answering(t)) send();
     });
   }
 
-  /** Whether `req` may be answered now (once: it is then no longer pending). */
-  private answering(req: Request): boolean {
-    return this.pending.delete(req) && !this.closed;
+  /**
+   * Whether `t` may be answered now (once: it is then no longer pending). Checked by ticket,
+   * not by request: after a timeout libfuse may give a new request the same address.
+   */
+  private answering(t: Ticket): boolean {
+    if (this.pending.get(t.req) !== t) return false;
+    this.pending.delete(t.req);
+    return !this.closed;
   }
 
   /** Answers ETIMEDOUT to requests past their time (see REQUEST_TIMEOUT_MS). */
@@ -339,12 +359,12 @@ export class FuseRequests {
     }
   }
 
-  private fail(op: number, req: Request, nodeId: number, epoch: number, err: unknown, name: unknown): void {
+  private fail(op: number, t: Ticket, nodeId: number, epoch: number, err: unknown, name: unknown): void {
     const errno = knownErrno(err);
     if (errno === EIO) this.log.error(`${opName(op)} ${this.describe(nodeId, name)}: ${(err as Error).message}`);
     else if (errno === undefined) this.log.error(`${opName(op)} ${this.describe(nodeId, name)} failed (reported as EIO): ${(err as Error)?.stack ?? String(err)}`);
     if (op === Op.FORGET) return; // the binding answers forgets itself
-    this.reply(req, epoch, () => this.fuse.replyErr(req, -(errno ?? EIO)));
+    this.reply(t, epoch, () => this.fuse.replyErr(t.req, -(errno ?? EIO)));
   }
 
   /** The path a request is about, for the log: its node's, and the name it names in it. */
