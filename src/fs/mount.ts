@@ -75,6 +75,7 @@ export async function mountFileService(files: FileService, options: MountOptions
     session = fuse.mount(mountpoint, fuseMountOptions(options), requests.handle, (epoch) => cache.sweptUpTo(epoch), requests.args, requests.stat);
   } catch (err) {
     stopInvalidating();
+    requests.close();
     throw mountError(mountpoint, err as Error);
   }
   log.info(`mounted at ${mountpoint}`);
