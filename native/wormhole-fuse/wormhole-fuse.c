@@ -81,8 +81,8 @@ typedef struct {
   pthread_cond_t cond;
   id_list_t due;      // node ids to invalidate in the next sweep
   id_list_t may_retry; // ... of which these may not have an inode yet (just created)
-  uint32_t due_epoch;
-  uint32_t swept_epoch;
+  double due_epoch; // a JS number: it never wraps
+  double swept_epoch;
   int sweep_due;
   int stopping;
   uv_async_t swept;
@@ -427,7 +427,7 @@ static void *notifier_main (void *data) {
     }
     if (s->stopping) break;
     id_list_t due = s->due, may_retry = s->may_retry;
-    uint32_t epoch = s->due_epoch;
+    double epoch = s->due_epoch;
     int sweeping = s->sweep_due;
     s->due = (id_list_t) { 0 };
     s->may_retry = (id_list_t) { 0 };
@@ -476,7 +476,7 @@ static void on_swept (uv_async_t *handle) {
   session_t *s = handle->data;
   napi_env env = s->env;
   pthread_mutex_lock(&s->lock);
-  uint32_t epoch = s->swept_epoch;
+  double epoch = s->swept_epoch;
   pthread_mutex_unlock(&s->lock);
   napi_handle_scope scope;
   napi_value resource, fn, recv, arg, result;
@@ -486,7 +486,7 @@ static void on_swept (uv_async_t *handle) {
   napi_open_callback_scope(env, resource, s->async_context, &callback_scope);
   napi_get_reference_value(env, s->on_swept, &fn);
   napi_get_undefined(env, &recv);
-  napi_create_uint32(env, epoch, &arg);
+  napi_create_double(env, epoch, &arg);
   if (napi_call_function(env, recv, fn, 1, &arg, &result) != napi_ok) {
     napi_value error;
     napi_get_and_clear_last_exception(env, &error);
@@ -638,10 +638,10 @@ static napi_value js_sweep (napi_env env, napi_callback_info info) {
   ARGS(4)
   session_t *s = session_of(env, argv[0]);
   if (s == NULL || s->unmounted) return NULL;
-  uint32_t n = 0, m = 0, epoch = 0;
+  uint32_t n = 0, m = 0;
   napi_get_array_length(env, argv[1], &n);
   napi_get_array_length(env, argv[2], &m);
-  napi_get_value_uint32(env, argv[3], &epoch);
+  double epoch = number_of(env, argv[3]);
   pthread_mutex_lock(&s->lock);
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
