@@ -7,20 +7,19 @@
 // Usage: node bench/lib/null-fuse.mjs <mountpoint> <libfuse -o options>; prints "mounted",
 // unmounts on SIGTERM/SIGINT.
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
+import { constants } from "node:os";
+import { Arg, loadFuseBinding, Op, St } from "../../dist/src/fs/fuse-binding.js";
 
-const fuse = createRequire(import.meta.url)("wormhole-fuse");
+const fuse = loadFuseBinding();
 const [mountpoint, options] = process.argv.slice(2);
-const [LOOKUP, FORGET, GETATTR, MKDIR, OPEN, FLUSH, RELEASE, OPENDIR, READDIR, RELEASEDIR, CREATE] = [1, 2, 3, 6, 12, 15, 16, 18, 19, 20, 24];
-const ENOENT = 2;
-const ENOSYS = 38;
+const { ENOENT, ENOSYS } = constants.errno;
 const TIMEOUT_SEC = 1;
 const DIR = 0o40755;
 const FILE = 0o100644;
 
 const now = Date.now();
-const args = new Float64Array(9);
-const stat = new Float64Array(10);
+const args = new Float64Array(Arg.COUNT);
+const stat = new Float64Array(St.COUNT);
 stat.set([0, process.getuid(), process.getgid(), 0, now, now, now, 1, 0, 4096]);
 /** node id -> mode; `<parent>/<name>` -> node id */
 const modes = new Map([[1, DIR]]);
@@ -32,38 +31,38 @@ const entry = (req, parent, name, mode) => {
   const id = nextId++;
   names.set(`${parent}/${name}`, id);
   modes.set(id, mode);
-  stat[0] = mode;
+  stat[St.MODE] = mode;
   return id;
 };
 const handler = (op, req, id, a, b) => {
   switch (op) {
-    case LOOKUP: {
+    case Op.LOOKUP: {
       const child = names.get(`${id}/${a}`);
       if (child === undefined) return fuse.replyEntry(req, 0, 0, 0);
-      stat[0] = modes.get(child);
+      stat[St.MODE] = modes.get(child);
       return fuse.replyEntry(req, child, TIMEOUT_SEC, 0);
     }
-    case FORGET:
+    case Op.FORGET:
       return;
-    case GETATTR:
-      stat[0] = modes.get(id);
+    case Op.GETATTR:
+      stat[St.MODE] = modes.get(id);
       return fuse.replyAttr(req, id, TIMEOUT_SEC);
-    case MKDIR: {
+    case Op.MKDIR: {
       const child = entry(req, id, a, DIR | (b & 0o7777));
       return child && fuse.replyEntry(req, child, TIMEOUT_SEC, 0);
     }
-    case CREATE: {
+    case Op.CREATE: {
       const child = entry(req, id, a, FILE);
       return child && fuse.replyCreate(req, child, TIMEOUT_SEC, TIMEOUT_SEC, 1, 0);
     }
-    case OPEN:
-    case OPENDIR:
+    case Op.OPEN:
+    case Op.OPENDIR:
       return fuse.replyOpen(req, 1, 0);
-    case READDIR:
+    case Op.READDIR:
       return fuse.replyDirents(req, b, [], [], 0);
-    case FLUSH:
-    case RELEASE:
-    case RELEASEDIR:
+    case Op.FLUSH:
+    case Op.RELEASE:
+    case Op.RELEASEDIR:
       return fuse.replyErr(req, 0);
     default:
       return fuse.replyErr(req, ENOSYS);

@@ -22,7 +22,6 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 const WATCHDOG_EVERY_MS = 1000;
 const NO_ID = 0xffffffff; // chown's "leave unchanged"
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
-type ReplyKind = "attr" | "create" | "entry" | "none";
 
 /** A request as this layer follows it until its answer. */
 interface Ticket {
@@ -38,7 +37,7 @@ interface DirHandle {
 }
 
 export class FuseRequests {
-  readonly nodes = new NodeTable();
+  private readonly nodes = new NodeTable();
   /** Shared with the binding: the request's caller and setattr's values; a reply's attributes. */
   readonly args = new Float64Array(Arg.COUNT);
   readonly stat = new Float64Array(St.COUNT);
@@ -173,7 +172,7 @@ export class FuseRequests {
     const path = this.nodes.childPath(parent, name);
     return then(this.ops.getattr(path), (stat) => {
       if (!stat) return this.reply(t, epoch, () => this.fuse.replyEntry(t.req, 0, 0, 0));
-      this.sendEntry(t, this.nodes.remember(parent, name), stat, "entry", epoch);
+      this.sendEntry(t, this.nodes.remember(parent, name), stat, epoch);
     });
   }
 
@@ -181,7 +180,7 @@ export class FuseRequests {
   private newEntry(t: Ticket, parent: Node, name: string, epoch: number): void | Promise<void> {
     return then(this.ops.getattr(this.nodes.childPath(parent, name)), (stat) => {
       if (!stat) throw new FsError("ENOENT", `${name} vanished right after it was made`);
-      this.sendEntry(t, this.nodes.remember(parent, name), stat, "entry", epoch);
+      this.sendEntry(t, this.nodes.remember(parent, name), stat, epoch);
     });
   }
 
@@ -190,17 +189,11 @@ export class FuseRequests {
     const { fd, stat } = await this.ops.create(path, mode, this.caller());
     const node = this.nodes.remember(parent, name);
     node.opens++;
-    this.saw(node, stat);
-    this.cache.reply(epoch, "create", node.id, (entrySec, attrSec) => {
-      if (!this.answering(t)) {
-        // Timed out (or unmounted): the kernel never gets this handle, so it never releases it.
-        this.nodes.forget(node.id, 1);
-        const closed = () => this.nodes.release(node);
-        this.ops.release(path, fd).then(closed, closed);
-        return;
-      }
-      this.putStat(stat);
-      this.fuse.replyCreate(t.req, node.id, entrySec, attrSec, fd, 0);
+    this.replyWithStat(t, epoch, "create", node, stat, (entrySec, attrSec) => this.fuse.replyCreate(t.req, node.id, entrySec, attrSec, fd, 0), () => {
+      // Timed out (or unmounted): the kernel never gets this handle, so it never releases it.
+      this.nodes.forget(node.id, 1);
+      const closed = () => this.nodes.release(node);
+      this.ops.release(path, fd).then(closed, closed);
     });
   }
 
@@ -227,7 +220,7 @@ export class FuseRequests {
   private async hide(node: Node): Promise<void> {
     const parent = node.parent!;
     const hiddenName = this.nodes.hiddenName(node);
-    await this.ops.rename(this.nodes.path(node), this.nodes.childPath(parent, hiddenName));
+    await this.ops.hide(this.nodes.path(node), this.nodes.childPath(parent, hiddenName));
     this.nodes.move(parent, node.name, parent, hiddenName);
     node.hidden = true;
   }
@@ -308,21 +301,25 @@ export class FuseRequests {
 
   // ---- replies ----------------------------------------------------------------------------
 
-  private sendEntry(t: Ticket, node: Node, stat: StatLike, kind: ReplyKind, epoch: number): void {
-    this.saw(node, stat);
-    this.cache.reply(epoch, kind, node.id, (entrySec, attrSec) => {
-      if (!this.answering(t)) return;
-      this.putStat(stat);
-      this.fuse.replyEntry(t.req, node.id, entrySec, attrSec);
-    });
+  private sendEntry(t: Ticket, node: Node, stat: StatLike, epoch: number): void {
+    this.replyWithStat(t, epoch, "entry", node, stat, (entrySec, attrSec) => this.fuse.replyEntry(t.req, node.id, entrySec, attrSec));
   }
 
   private sendAttr(t: Ticket, node: Node, stat: StatLike, epoch: number): void {
+    this.replyWithStat(t, epoch, "attr", node, stat, (_entrySec, attrSec) => this.fuse.replyAttr(t.req, node.id, attrSec));
+  }
+
+  /**
+   * A reply that carries `stat` for `node`, with the timeouts the kernel cache allows; the
+   * attributes go into the shared array just before the reply (a held reply is sent later).
+   * `dropped` runs instead when the request may no longer be answered.
+   */
+  private replyWithStat(t: Ticket, epoch: number, kind: "attr" | "create" | "entry", node: Node, stat: StatLike, send: (entrySec: number, attrSec: number) => void, dropped = () => {}): void {
     this.saw(node, stat);
-    this.cache.reply(epoch, "attr", node.id, (_entrySec, attrSec) => {
-      if (!this.answering(t)) return;
+    this.cache.reply(epoch, kind, node.id, (entrySec, attrSec) => {
+      if (!this.answering(t)) return dropped();
       this.putStat(stat);
-      this.fuse.replyAttr(t.req, node.id, attrSec);
+      send(entrySec, attrSec);
     });
   }
 

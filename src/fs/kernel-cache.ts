@@ -4,8 +4,13 @@
 // requests of a create or a stat, but the namespace also changes without kernel requests
 // (another pod's changes, commits, conflict copies). So:
 //
-// - Every change of what getattr would answer bumps the epoch (AttrCacheInvalidation calls
-//   `changed()` in the same synchronous step as the change). The binding's notifier thread
+// - Every change of the namespace or of the cluster registry bumps the epoch, in the same
+//   synchronous step as the change (`changed()`), except one: creating a file at a free
+//   name, the bulk of a create burst, which changes no other path's attributes (a
+//   directory's stat is its own record, and the kernel drops the directory's own attributes
+//   when it sends a create) and no path's resolution but the new one's, which the kernel
+//   never cached (negative entries are not kept). Changes that come as requests on an open
+//   file (a write, a flush) change what the kernel itself tracks for it. The binding's notifier thread
 //   then sends FUSE_NOTIFY_INVAL_INODE for every node id whose attributes the kernel may
 //   hold (`cached`): a sweep. The kernel drops a reply to a request it sent before the
 //   invalidation (it compares attribute versions), so a sweep also covers replies in flight.
@@ -38,6 +43,7 @@ export class KernelCache {
   /** Node ids of CREATE replies that no request has named since. */
   private readonly created = new Set<number>();
   private held: Array<() => void> = [];
+  private creatingFile = false;
 
   constructor(
     private readonly port: SweepPort,
@@ -51,8 +57,9 @@ export class KernelCache {
     return this.epoch;
   }
 
-  /** Something getattr would answer differently changed. */
-  changed(): void {
+  /** A namespace change (`touched` = its inodes), or a registry change (no `touched`). */
+  changed(touched?: ReadonlySet<string>): void {
+    if (this.creatingFile && touched?.size === 1) return;
     this.epoch++;
     if (this.cached.size === 0 && this.swept === this.epoch - 1) {
       this.swept = this.epoch;
@@ -60,6 +67,16 @@ export class KernelCache {
     }
     this.port.sweep([...this.cached], [...this.created], this.epoch);
     this.cached.clear();
+  }
+
+  /** Runs `create`, whose synchronous part creates one file at a name that does not exist. */
+  creatingFileAt<T>(create: () => T): T {
+    this.creatingFile = true;
+    try {
+      return create();
+    } finally {
+      this.creatingFile = false;
+    }
   }
 
   /** The notifier finished the sweep asked for at `epoch`. */

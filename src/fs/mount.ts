@@ -11,7 +11,6 @@ import { resolve } from "node:path";
 import type { FileService } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
 import { UserError } from "../pod/user-error.js";
-import { AttrCacheInvalidation } from "./attr-cache.js";
 import { loadFuseBinding, type Session } from "./fuse-binding.js";
 import { FuseRequests } from "./fuse-requests.js";
 import { KernelCache } from "./kernel-cache.js";
@@ -66,11 +65,10 @@ export async function mountFileService(files: FileService, options: MountOptions
   await mkdir(mountpoint, { recursive: true });
   let session: Session | undefined;
   const cache = new KernelCache({ sweep: (ids, mayRetry, epoch) => session && fuse.sweep(session, ids, mayRetry, epoch) }, options.kernelCacheSec ?? 1);
-  const attrCache = new AttrCacheInvalidation(cache);
-  const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log, attrCache);
+  const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log, cache);
   const requests = new FuseRequests(fuse, operations, cache, log, options.autoCache ?? true);
   // Subscribed before the mount answers anything: no change can slip past the cache.
-  const stopInvalidating = files.onChange((touched) => attrCache.changed(touched));
+  const stopInvalidating = files.onChange((touched) => cache.changed(touched));
   try {
     session = fuse.mount(mountpoint, fuseMountOptions(options), requests.handle, (epoch) => cache.sweptUpTo(epoch), requests.args, requests.stat);
   } catch (err) {

@@ -9,7 +9,7 @@
 import { FsError } from "./errno.js";
 
 export const ROOT_ID = 1;
-/** libfuse's name for a file unlinked while open (the file system sees a rename). */
+/** The name a file unlinked while open lives on under, as libfuse named it (MountOperations.hide). */
 const HIDDEN_PREFIX = ".fuse_hidden";
 
 export interface Node {

@@ -2,26 +2,24 @@
 // plumbing (errno conversion, logging) lives in fuse-ops.ts; everything here throws errors
 // that carry a POSIX code.
 import { constants } from "node:fs";
-import { basename, dirname } from "node:path";
+import { dirname } from "node:path";
 import type { StatLike, StatfsLike } from "./fuse-binding.js";
 import type { Entry, FileService, Owner, StoredVersion } from "../pod/file-service.js";
 import type { Logger } from "../pod/log.js";
 import { CacheGuard } from "./cache-guard.js";
-import type { AttrCacheInvalidation } from "./attr-cache.js";
+import type { KernelCache } from "./kernel-cache.js";
 import { FsError } from "./errno.js";
 import { OpenFiles, type OpenFile } from "./open-files.js";
 import { SequentialFeed } from "./sequential-feed.js";
 
 const TYPE_BITS = { file: constants.S_IFREG, dir: constants.S_IFDIR, symlink: constants.S_IFLNK } as const;
-/** libfuse renames an unlinked-but-open file to this name and unlinks it at the last close. */
-const HIDDEN_NAME = /^\.fuse_hidden[0-9a-f]{16}$/;
 const O_ACCMODE = 3; // not in node:fs constants
 const NO_ID = 0xffffffff; // chown(-1): "leave unchanged"
 const S_ISGID = 0o2000; // not in node:fs constants
 
 export class MountOperations {
   readonly open: OpenFiles;
-  /** Unlinked files still open (libfuse's .fuse_hidden names): kept out of the namespace. */
+  /** Unlinked files still open, by their hidden names (see `hide`): kept out of the namespace. */
   private readonly hidden = new Map<string, Entry>();
   private readonly cacheGuard = new CacheGuard();
 
@@ -29,7 +27,7 @@ export class MountOperations {
     private readonly files: FileService,
     stagingDir: string,
     private readonly log: Logger,
-    private readonly attrCache: AttrCacheInvalidation,
+    private readonly kernelCache: KernelCache,
   ) {
     this.open = new OpenFiles(files, stagingDir);
   }
@@ -94,15 +92,18 @@ export class MountOperations {
   }
 
   async rename(from: string, to: string): Promise<void> {
-    if (HIDDEN_NAME.test(basename(to))) {
-      // libfuse hides a file that is still open instead of unlinking it: for the namespace it
-      // is an unlink; the open handles keep reading their pinned version or OpenFile.
-      const entry = this.files.stat(from);
-      await this.files.unlink(from);
-      this.hidden.set(to, entry);
-      return;
-    }
     await this.files.rename(from, to);
+  }
+
+  /**
+   * An unlink of a file that is still open (FuseRequests, as libfuse did): for the namespace
+   * it is an unlink; the file lives on under `hiddenPath` until its last close unlinks that,
+   * and the open handles keep reading their pinned version or OpenFile.
+   */
+  async hide(path: string, hiddenPath: string): Promise<void> {
+    const entry = this.files.stat(path);
+    await this.files.unlink(path);
+    this.hidden.set(hiddenPath, entry);
   }
 
   async chmod(path: string, mode: number): Promise<void> {
@@ -150,7 +151,7 @@ export class MountOperations {
   /** The new file's handle, and its attributes as getattr would give them now. */
   async create(path: string, mode: number, caller: Owner): Promise<{ fd: number; stat: StatLike }> {
     const owner = this.ownerOfNew(path, caller).owner;
-    await this.attrCache.creatingFileAt(() => this.files.createFile(path, mode & 0o7777, owner));
+    await this.kernelCache.creatingFileAt(() => this.files.createFile(path, mode & 0o7777, owner));
     const entry = this.files.stat(path);
     const fd = await this.open.open(entry, true);
     return { fd, stat: toStat(entry, this.open.get(fd).file) };
