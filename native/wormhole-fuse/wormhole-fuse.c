@@ -81,6 +81,7 @@ typedef struct {
   pthread_cond_t cond;
   id_list_t due;      // node ids to invalidate in the next sweep
   id_list_t may_retry; // ... of which these may not have an inode yet (just created)
+  id_list_t pages_due; // node ids whose cached pages must go too (written past the page cache)
   double due_epoch; // a JS number: it never wraps
   double swept_epoch;
   int sweep_due;
@@ -426,14 +427,18 @@ static void *notifier_main (void *data) {
       }
     }
     if (s->stopping) break;
-    id_list_t due = s->due, may_retry = s->may_retry;
+    id_list_t due = s->due, may_retry = s->may_retry, pages_due = s->pages_due;
     double epoch = s->due_epoch;
     int sweeping = s->sweep_due;
     s->due = (id_list_t) { 0 };
     s->may_retry = (id_list_t) { 0 };
+    s->pages_due = (id_list_t) { 0 };
     s->sweep_due = 0;
     pthread_mutex_unlock(&s->lock);
 
+    // Offset 0, length 0: every cached page of the inode, and its attributes. No inode
+    // (ENOENT) means nothing is cached.
+    for (size_t i = 0; i < pages_due.len; i++) fuse_lowlevel_notify_inval_inode(s->ch, pages_due.ids[i], 0, 0);
     uint64_t now = now_ns();
     for (size_t i = 0; i < due.len; i++) {
       int r = fuse_lowlevel_notify_inval_inode(s->ch, due.ids[i], -1, 0);
@@ -459,6 +464,7 @@ static void *notifier_main (void *data) {
     retry.len = kept;
     free(due.ids);
     free(may_retry.ids);
+    free(pages_due.ids);
 
     pthread_mutex_lock(&s->lock);
     if (sweeping) {
@@ -628,31 +634,32 @@ static napi_value js_unmount (napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/**
- * sweep(session, nodeIds: number[], mayRetry: number[], epoch): the notifier invalidates the
- * kernel's attributes of every node id, then calls onSwept(epoch). Node ids in `mayRetry`
- * (created, not named by a request since) are tried again for a while if the kernel has no
- * inode for them yet.
- */
-static napi_value js_sweep (napi_env env, napi_callback_info info) {
-  ARGS(4)
-  session_t *s = session_of(env, argv[0]);
-  if (s == NULL || s->unmounted) return NULL;
-  uint32_t n = 0, m = 0;
-  napi_get_array_length(env, argv[1], &n);
-  napi_get_array_length(env, argv[2], &m);
-  double epoch = number_of(env, argv[3]);
-  pthread_mutex_lock(&s->lock);
+/** Appends the numbers of the JS array `array` to `list`. */
+static void push_all (napi_env env, napi_value array, id_list_t *list) {
+  uint32_t n = 0;
+  napi_get_array_length(env, array, &n);
   for (uint32_t i = 0; i < n; i++) {
     napi_value v;
-    napi_get_element(env, argv[1], i, &v);
-    list_push(&s->due, (uint64_t) number_of(env, v));
+    napi_get_element(env, array, i, &v);
+    list_push(list, (uint64_t) number_of(env, v));
   }
-  for (uint32_t i = 0; i < m; i++) {
-    napi_value v;
-    napi_get_element(env, argv[2], i, &v);
-    list_push(&s->may_retry, (uint64_t) number_of(env, v));
-  }
+}
+
+/**
+ * sweep(session, nodeIds: number[], mayRetry: number[], dropPages: number[], epoch): the
+ * notifier invalidates the kernel's attributes of every node id, and the cached pages too of
+ * those in `dropPages`, then calls onSwept(epoch). Node ids in `mayRetry` (created, not named
+ * by a request since) are tried again for a while if the kernel has no inode for them yet.
+ */
+static napi_value js_sweep (napi_env env, napi_callback_info info) {
+  ARGS(5)
+  session_t *s = session_of(env, argv[0]);
+  if (s == NULL || s->unmounted) return NULL;
+  double epoch = number_of(env, argv[4]);
+  pthread_mutex_lock(&s->lock);
+  push_all(env, argv[1], &s->due);
+  push_all(env, argv[2], &s->may_retry);
+  push_all(env, argv[3], &s->pages_due);
   s->due_epoch = epoch;
   s->sweep_due = 1;
   pthread_cond_signal(&s->cond);

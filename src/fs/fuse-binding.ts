@@ -35,7 +35,9 @@ export const Op = {
 export const Arg = { UID: 0, GID: 1, PID: 2, MODE: 3, SET_UID: 4, SET_GID: 5, SIZE: 6, ATIME: 7, MTIME: 8, COUNT: 9 } as const;
 /** Slots of the shared `stat` array, filled before a reply that carries attributes. */
 export const St = { MODE: 0, UID: 1, GID: 2, SIZE: 3, ATIME: 4, MTIME: 5, CTIME: 6, NLINK: 7, BLOCKS: 8, BLKSIZE: 9, COUNT: 10 } as const;
+/** Flags of replyOpen/replyCreate: keep the page cache; bypass it (FOPEN_DIRECT_IO). */
 export const OPEN_KEEP_CACHE = 1;
+export const OPEN_DIRECT_IO = 2;
 
 /** FUSE_SET_ATTR_* bits of a setattr. */
 export const SetAttr = { MODE: 1, UID: 2, GID: 4, SIZE: 8, ATIME: 16, MTIME: 32, ATIME_NOW: 128, MTIME_NOW: 256 } as const;
@@ -47,7 +49,7 @@ export type RequestHandler = (op: number, req: Request, nodeId: number, a: unkno
 export interface FuseBinding {
   mount(mountpoint: string, options: string, handler: RequestHandler, onSwept: (epoch: number) => void, args: Float64Array, stat: Float64Array): Session;
   unmount(session: Session): void;
-  sweep(session: Session, nodeIds: number[], mayRetry: number[], epoch: number): void;
+  sweep(session: Session, nodeIds: number[], mayRetry: number[], dropPages: number[], epoch: number): void;
   replyErr(req: Request, errno: number): void;
   replyEntry(req: Request, nodeId: number, entrySec: number, attrSec: number): void;
   replyCreate(req: Request, nodeId: number, entrySec: number, attrSec: number, fh: number, openFlags: number): void;

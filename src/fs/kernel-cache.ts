@@ -16,6 +16,10 @@
 //   invalidation (it compares attribute versions), so a sweep also covers replies in flight.
 //   The notifier is a thread of its own: a notification must not be written from the path of
 //   a request the kernel is waiting for.
+// - Pages: a handle opened write-only writes past the page cache (direct I/O, see
+//   fuse-requests.ts), so pages other handles of that file cached go stale. While another
+//   handle is open, such a write asks for a sweep that drops the file's pages too
+//   (`contentChanged`), and the write's own reply waits for it like any other.
 // - Replies that may make a new inode (LOOKUP, MKDIR, SYMLINK) carry no attribute timeout:
 //   an invalidation sent before the kernel made the inode finds nothing, and the kernel would
 //   then install what the reply said. CREATE keeps its attributes (a create's own getattr is
@@ -32,7 +36,8 @@
 
 /** What the cache drives in the binding. */
 export interface SweepPort {
-  sweep(nodeIds: number[], mayRetry: number[], epoch: number): void;
+  /** `dropPages`: node ids whose cached pages go too, not only their attributes. */
+  sweep(nodeIds: number[], mayRetry: number[], dropPages: number[], epoch: number): void;
 }
 
 export class KernelCache {
@@ -60,12 +65,21 @@ export class KernelCache {
   /** A namespace change (`touched` = its inodes), or a registry change (no `touched`). */
   changed(touched?: ReadonlySet<string>): void {
     if (this.creatingFile && touched?.size === 1) return;
+    this.bump([]);
+  }
+
+  /** `nodeId`'s content changed where the page cache did not see it: its pages go too. */
+  contentChanged(nodeId: number): void {
+    this.bump([nodeId]);
+  }
+
+  private bump(dropPages: number[]): void {
     this.epoch++;
-    if (this.cached.size === 0 && this.swept === this.epoch - 1) {
+    if (this.cached.size === 0 && dropPages.length === 0 && this.swept === this.epoch - 1) {
       this.swept = this.epoch;
       return;
     }
-    this.port.sweep([...this.cached], [...this.created], this.epoch);
+    this.port.sweep([...this.cached], [...this.created], dropPages, this.epoch);
     this.cached.clear();
   }
 

@@ -64,7 +64,7 @@ export async function mountFileService(files: FileService, options: MountOptions
   const fuse = loadFuseBinding();
   await mkdir(mountpoint, { recursive: true });
   let session: Session | undefined;
-  const cache = new KernelCache({ sweep: (ids, mayRetry, epoch) => session && fuse.sweep(session, ids, mayRetry, epoch) }, options.kernelCacheSec ?? 1);
+  const cache = new KernelCache({ sweep: (ids, mayRetry, dropPages, epoch) => session && fuse.sweep(session, ids, mayRetry, dropPages, epoch) }, options.kernelCacheSec ?? 1);
   const operations = new MountOperations(files.deferringDurability(), options.stagingDir, log, cache);
   const requests = new FuseRequests(fuse, operations, cache, log, options.autoCache ?? true);
   // Subscribed before the mount answers anything: no change can slip past the cache.

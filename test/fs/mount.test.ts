@@ -193,6 +193,31 @@ describe("a mounted pod", () => {
     assert.equal(await fs.readFile(f, "utf8"), "AAA....BBB");
   });
 
+  it("shows what a write-only handle writes past the page cache to the file's other handles", async () => {
+    const f = pod.at("write-only.bin");
+    await fs.writeFile(f, Buffer.alloc(MiB, "a"));
+    // Write-only handles bypass the page cache (direct I/O); a reader's cached pages must not hide their writes.
+    const writer = await fs.open(f, constants.O_WRONLY);
+    const reader = await fs.open(f, "r");
+    await reader.read(Buffer.alloc(MiB), 0, MiB, 0); // now in the kernel's page cache
+    const at = async (position: number) => {
+      const got = Buffer.alloc(3);
+      const { bytesRead } = await reader.read(got, 0, 3, position);
+      return got.subarray(0, bytesRead).toString();
+    };
+    await writer.write("XYZ", 0, "latin1");
+    await writer.write("QQQ", 500_000, "latin1");
+    assert.deepEqual([await at(0), await at(500_000), await at(4096)], ["XYZ", "QQQ", "aaa"]);
+    await writer.write("END", MiB, "latin1"); // past the end the reader cached
+    assert.equal(await at(MiB), "END");
+    assert.equal((await reader.stat()).size, MiB + 3);
+    await writer.close();
+    await reader.close();
+    const whole = await fs.readFile(f);
+    assert.equal(whole.length, MiB + 3);
+    assert.deepEqual([whole.subarray(0, 3).toString(), whole.subarray(500_000, 500_003).toString(), whole.subarray(MiB).toString()], ["XYZ", "QQQ", "END"]);
+  });
+
   it(`lists a directory of ${DIR_ENTRIES} entries`, async () => {
     const dir = pod.at("many");
     await fs.mkdir(dir);

@@ -39,7 +39,7 @@ const operations = {
 };
 const fuse = loadFuseBinding();
 let session;
-const cache = new KernelCache({ sweep: (ids, mayRetry, epoch) => fuse.sweep(session, ids, mayRetry, epoch) }, 0);
+const cache = new KernelCache({ sweep: (ids, mayRetry, dropPages, epoch) => fuse.sweep(session, ids, mayRetry, dropPages, epoch) }, 0);
 const log = { info() {}, warn: (m) => console.error(m), error: (m) => console.error(m) };
 const requests = new FuseRequests(fuse, operations, cache, log, true, 1500);
 session = fuse.mount(process.argv[1], "fsname=wormhole-timeouts,subtype=wormhole", requests.handle, (epoch) => cache.sweptUpTo(epoch), requests.args, requests.stat);
