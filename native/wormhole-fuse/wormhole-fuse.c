@@ -69,8 +69,9 @@ typedef struct {
   char *mountpoint;
   struct fuse_session *se;
   struct fuse_chan *ch;
-  char *buf;
+  char *buf;         // the receive buffer: the memory of the ArrayBuffer `buf_ref`
   size_t bufsize;
+  napi_ref buf_ref;  // kept for the session's life, as the session itself
   uv_poll_t poll;
   int polling;
   int unmounted;
@@ -283,12 +284,14 @@ static void ll_read (fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, str
 }
 
 static void ll_write (fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off, struct fuse_file_info *fi) {
-  // The payload lives in the receive buffer, which the next request overwrites, and JS may
-  // keep it past this call: JS gets its own copy (~10 us for 128 KiB).
-  napi_value buffer;
-  void *copy;
-  napi_create_buffer_copy(S->env, size, data, &copy, &buffer);
-  napi_value a[] = { num(S, (double) fi->fh), buffer, num(S, (double) off) };
+  // The payload reaches JS as a view of the receive buffer, not a copy: a copy made here cost
+  // a 128 KiB allocation and ~130,000 page faults per GiB written (docs/performance.md,
+  // session 12). The next request is read into the same memory, so the view is valid only
+  // during this call: JS copies what it keeps before it returns (MountOperations.write).
+  napi_value receive_buffer, view;
+  napi_get_reference_value(S->env, S->buf_ref, &receive_buffer);
+  napi_create_typedarray(S->env, napi_uint8_array, size, receive_buffer, (size_t) (data - S->buf), &view);
+  napi_value a[] = { num(S, (double) fi->fh), view, num(S, (double) off) };
   deliver(req, a, 3, OP_WRITE, ino);
 }
 
@@ -572,7 +575,9 @@ static napi_value js_mount (napi_env env, napi_callback_info info) {
   }
   fuse_session_add_chan(s->se, s->ch);
   s->bufsize = fuse_chan_bufsize(s->ch);
-  s->buf = malloc(s->bufsize);
+  napi_value buf;
+  napi_create_arraybuffer(env, s->bufsize, (void **) &s->buf, &buf);
+  napi_create_reference(env, buf, 1, &s->buf_ref);
 
   napi_create_reference(env, argv[2], 1, &s->handler);
   napi_create_reference(env, argv[3], 1, &s->on_swept);

@@ -126,7 +126,9 @@ export class FuseRequests {
         return this.ops.read(a as number, buffer, b as number, c as number).then((n) => this.reply(t, epoch, () => this.fuse.replyData(t.req, buffer, n)));
       }
       case Op.WRITE: {
-        const data = b as Buffer;
+        // A view of the binding's receive buffer, valid during this call only (see MountOperations.write).
+        const view = b as Uint8Array;
+        const data = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
         const fh = a as number;
         return this.ops.write(fh, data, data.length, c as number).then((n) => {
           if (this.directWrites.has(fh)) this.wrotePastPageCache(nodes.get(nodeId));

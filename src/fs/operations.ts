@@ -176,6 +176,10 @@ export class MountOperations {
     return bytes.length;
   }
 
+  /**
+   * `data` may be the FUSE binding's receive buffer, which the next request overwrites: it is
+   * copied (into the sequential feed, or here) before the first `await`.
+   */
   async write(fd: number, data: Buffer, length: number, position: number): Promise<number> {
     const handle = this.open.get(fd);
     if (!handle.writable || !handle.file) throw new FsError("EBADF", `handle ${fd} is not open for writing`);
@@ -190,8 +194,9 @@ export class MountOperations {
       await fed;
       return length;
     }
+    const owned = Buffer.from(bytes);
     await this.settle(file);
-    return file.staged.write(bytes, position);
+    return file.staged.write(owned, position);
   }
 
   async truncate(path: string, size: number): Promise<void> {

@@ -44,7 +44,7 @@ export class SequentialFeed implements AsyncIterable<Buffer> {
     return !this.ended && !this.failure;
   }
 
-  /** Queues a copy of `data` (the FUSE buffer is reused once the write is answered). */
+  /** Queues a copy of `data`, made before this returns (`data` may be the FUSE binding's receive buffer, reused by the next request). */
   async push(data: Buffer): Promise<void> {
     if (!this.active) return;
     this.expected += data.length;
