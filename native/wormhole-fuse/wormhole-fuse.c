@@ -26,11 +26,14 @@
 #include <node_api.h>
 #include <pthread.h>
 #include <stdint.h>
+#include <fuse_kernel.h> // after stdint.h, which it needs
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 /** Requests as JS sees them (src/fs/fuse-binding.ts has the same numbers). */
@@ -49,6 +52,24 @@ enum { OPEN_KEEP_CACHE = 1, OPEN_DIRECT_IO = 2 };
 /** A FUSE_NOTIFY_INVAL_INODE that found no inode is retried this long (see `retry` in sweep). */
 #define RETRY_FOR_NS 1000000000ull
 #define RETRY_EVERY_NS 1000000ull
+/**
+ * The largest write the kernel sends in one request. libfuse 2 speaks protocol 7.19 and caps
+ * writes at 128 KiB; Linux 4.20+ takes up to 256 pages per request when FUSE_INIT's reply
+ * says so (FUSE_MAX_PAGES), which `channel_send` adds. A 1 GiB write is then 1,024 requests
+ * instead of 8,192 (docs/performance.md, session 12).
+ */
+#define MAX_WRITE (1024 * 1024)
+#define FUSE_MAX_PAGES_FLAG (1u << 22)
+
+/** FUSE_INIT's reply as Linux reads it since protocol 7.28; libfuse 2 fills the first 24 bytes. */
+struct init_reply {
+  uint32_t major, minor, max_readahead, flags;
+  uint16_t max_background, congestion_threshold;
+  uint32_t max_write, time_gran;
+  uint16_t max_pages, map_alignment;
+  uint32_t flags2, unused[7];
+};
+
 /** Requests read per wake-up before other event-loop work gets a turn. */
 #define BATCH 64
 
@@ -68,7 +89,9 @@ typedef struct {
   napi_ref args_ref, stat_ref;
   char *mountpoint;
   struct fuse_session *se;
-  struct fuse_chan *ch;
+  struct fuse_chan *kernel_ch; // fuse_mount's channel: owns the /dev/fuse descriptor
+  struct fuse_chan *ch;        // ours, on the same descriptor (channel_receive, channel_send)
+  uint64_t init_unique;        // FUSE_INIT from a kernel that offers FUSE_MAX_PAGES, until answered
   char *buf;         // the receive buffer: the memory of the ArrayBuffer `buf_ref`
   size_t bufsize;
   napi_ref buf_ref;  // kept for the session's life, as the session itself
@@ -340,9 +363,75 @@ static void ll_create (fuse_req_t req, fuse_ino_t parent, const char *name, mode
 #undef S
 
 static void ll_init (void *userdata, struct fuse_conn_info *conn) {
-  // Writes of up to max_write (128 KiB with big_writes) in one request.
+  // Writes larger than a page in one request (up to MAX_WRITE, see channel_send).
   conn->want |= FUSE_CAP_BIG_WRITES;
 }
+
+// ---- the channel ----------------------------------------------------------------------
+// libfuse's kernel channel, but for FUSE_INIT: a kernel that offers FUSE_MAX_PAGES is told
+// to send writes of up to MAX_WRITE, which libfuse 2 cannot ask for.
+
+static int channel_receive (struct fuse_chan **chp, char *buf, size_t size) {
+  struct fuse_chan *ch = *chp;
+  session_t *s = fuse_chan_data(ch);
+  struct fuse_session *se = fuse_chan_session(ch);
+  ssize_t res;
+  do res = read(fuse_chan_fd(ch), buf, size); while (res == -1 && errno == ENOENT); // ENOENT: interrupted, safe to retry
+  int err = errno;
+  if (fuse_session_exited(se)) return 0;
+  if (res == -1) {
+    if (err == ENODEV) { // unmounted
+      fuse_session_exit(se);
+      return 0;
+    }
+    if (err != EINTR && err != EAGAIN) perror("wormhole-fuse: reading /dev/fuse");
+    return -err;
+  }
+  if ((size_t) res < sizeof(struct fuse_in_header)) return -EIO;
+  const struct fuse_in_header *in = (const void *) buf;
+  if (in->opcode == FUSE_INIT && (size_t) res >= sizeof *in + sizeof(struct fuse_init_in)) {
+    const struct fuse_init_in *init = (const void *) (in + 1);
+    if (init->flags & FUSE_MAX_PAGES_FLAG) s->init_unique = in->unique;
+  }
+  return (int) res;
+}
+
+static int channel_send (struct fuse_chan *ch, const struct iovec iov[], size_t count) {
+  if (iov == NULL) return 0;
+  session_t *s = fuse_chan_data(ch);
+  struct fuse_out_header header;
+  struct init_reply init;
+  struct iovec patched[2];
+  if (s->init_unique != 0 && count == 2 && iov[0].iov_len == sizeof header && iov[1].iov_len <= sizeof init) {
+    memcpy(&header, iov[0].iov_base, sizeof header);
+    if (header.unique == s->init_unique && header.error == 0) {
+      s->init_unique = 0;
+      memset(&init, 0, sizeof init);
+      memcpy(&init, iov[1].iov_base, iov[1].iov_len);
+      init.flags |= FUSE_MAX_PAGES_FLAG;
+      init.max_pages = MAX_WRITE / sysconf(_SC_PAGESIZE);
+      init.max_write = MAX_WRITE;
+      header.len = sizeof header + sizeof init;
+      patched[0] = (struct iovec) { &header, sizeof header };
+      patched[1] = (struct iovec) { &init, sizeof init };
+      iov = patched;
+    }
+  }
+  if (writev(fuse_chan_fd(ch), iov, count) == -1) {
+    int err = errno;
+    // ENOENT: the request was interrupted, and the kernel dropped it.
+    if (!fuse_session_exited(fuse_chan_session(ch)) && err != ENOENT) perror("wormhole-fuse: writing /dev/fuse");
+    return -err;
+  }
+  return 0;
+}
+
+/** The descriptor is the kernel channel's (closed by fuse_unmount). */
+static void channel_destroy (struct fuse_chan *ch) {
+  (void) ch;
+}
+
+static struct fuse_chan_ops channel_ops = { .receive = channel_receive, .send = channel_send, .destroy = channel_destroy };
 
 static const struct fuse_lowlevel_ops operations = {
   .init = ll_init,
@@ -554,8 +643,8 @@ static napi_value js_mount (napi_env env, napi_callback_info info) {
   struct fuse_args fargs = FUSE_ARGS_INIT(3, fuse_argv);
 
   // libfuse writes its reason to stderr; the caller adds what to do.
-  s->ch = fuse_mount(s->mountpoint, &fargs);
-  if (s->ch == NULL) {
+  s->kernel_ch = fuse_mount(s->mountpoint, &fargs);
+  if (s->kernel_ch == NULL) {
     fuse_opt_free_args(&fargs);
     free(options);
     free(s->mountpoint);
@@ -567,14 +656,16 @@ static napi_value js_mount (napi_env env, napi_callback_info info) {
   fuse_opt_free_args(&fargs);
   free(options);
   if (s->se == NULL) {
-    fuse_unmount(s->mountpoint, s->ch);
+    fuse_unmount(s->mountpoint, s->kernel_ch);
     free(s->mountpoint);
     free(s);
     napi_throw_error(env, "EMOUNT", "libfuse rejected the mount options (its reason is on stderr)");
     return NULL;
   }
+  // The kernel refuses to read a request into less than max_write plus the headers.
+  s->bufsize = sysconf(_SC_PAGESIZE) + MAX_WRITE;
+  s->ch = fuse_chan_new(&channel_ops, fuse_chan_fd(s->kernel_ch), s->bufsize, s);
   fuse_session_add_chan(s->se, s->ch);
-  s->bufsize = fuse_chan_bufsize(s->ch);
   napi_value buf;
   napi_create_arraybuffer(env, s->bufsize, (void **) &s->buf, &buf);
   napi_create_reference(env, buf, 1, &s->buf_ref);
@@ -630,7 +721,8 @@ static napi_value js_unmount (napi_env env, napi_callback_info info) {
   pthread_join(s->notifier, NULL);
   uv_close((uv_handle_t *) &s->swept, NULL);
   fuse_session_remove_chan(s->ch);
-  fuse_unmount(s->mountpoint, s->ch);
+  fuse_chan_destroy(s->ch);
+  fuse_unmount(s->mountpoint, s->kernel_ch);
   fuse_session_destroy(s->se);
   napi_delete_reference(env, s->handler);
   napi_delete_reference(env, s->on_swept);
