@@ -1,15 +1,17 @@
-// Request timeouts (src/fs/fuse-requests.ts, REQUEST_TIMEOUT_MS): a request the layer below
-// never answers is answered with ETIMEDOUT once its timeout has passed, so a stuck operation
-// cannot hang the application that made the call; an answer that comes after that is
-// dropped, and the mount goes on answering. A real mount through the real binding, served by
-// a child process whose operations layer is given a stuck and a slow answer (killed at the
-// end, which also frees any call a broken build left hanging).
+// The binding and FuseRequests over a stand-in operations layer: a real mount through the
+// real binding, served by a child process (killed at the end, which also frees any call a
+// broken build left hanging).
+// - Request timeouts (src/fs/fuse-requests.ts, REQUEST_TIMEOUT_MS): a request the layer below
+//   never answers is answered with ETIMEDOUT once its timeout has passed, so a stuck
+//   operation cannot hang the application that made the call; an answer that comes after
+//   that is dropped, and the mount goes on answering.
+// - The size of write requests: 1 MiB where the kernel takes FUSE_MAX_PAGES.
 import assert from "node:assert/strict";
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import * as fs from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 
@@ -26,7 +28,8 @@ const dir = { mode: 0o40755, uid: 0, gid: 0, size: 0, nlink: 2, atime: now, mtim
 const file = { ...dir, mode: 0o100644, nlink: 1 };
 // getattr of /hang never settles; of /late, 0.7 s after the 1.5 s deadline; of /slow (a
 // directory), after 1.2 s, so that a stat of /slow made when /late timed out is still waiting
-// when /late's answer comes.
+// when /late's answer comes. /largest-write's size is the largest write request served.
+let largestWrite = 0;
 const operations = {
   getattr: (path) =>
     path === "/" ? dir
@@ -34,7 +37,15 @@ const operations = {
     : path === "/hang" ? new Promise(() => {})
     : path === "/late" ? new Promise((resolve) => setTimeout(() => resolve(file), 2200))
     : path === "/slow" ? new Promise((resolve) => setTimeout(() => resolve(dir), 1200))
+    : path === "/largest-write" ? { ...file, size: largestWrite }
     : undefined,
+  openFile: async () => 1,
+  write: async (fd, data, length) => {
+    largestWrite = Math.max(largestWrite, length);
+    return length;
+  },
+  flush: async () => {},
+  release: async () => {},
   readdir: async () => ({ names: [".", "..", "ok"], stats: [dir, dir, file] }),
 };
 const fuse = loadFuseBinding();
@@ -78,4 +89,13 @@ test("a request left unanswered fails with ETIMEDOUT after its timeout; a late a
   assert.equal((await fs.stat(join(mnt, "ok"))).size, 0, "the mount still answers");
   assert.deepEqual(await fs.readdir(mnt), ["ok"]);
   assert.equal(server.exitCode, null, "the server is still running");
+});
+
+test("a 1 MiB write reaches the file system as one request where the kernel takes FUSE_MAX_PAGES (Linux 4.20+)", { timeout: 30_000 }, async () => {
+  const [major, minor] = release().split(".").map(Number);
+  const expected = major! > 4 || (major === 4 && minor! >= 20) ? 1024 * 1024 : 128 * 1024;
+  const h = await fs.open(join(mnt, "ok"), fs.constants.O_WRONLY);
+  await h.write(Buffer.alloc(4 * 1024 * 1024, 7), 0, 4 * 1024 * 1024, 0);
+  await h.close();
+  assert.equal((await fs.stat(join(mnt, "largest-write"))).size, expected);
 });
