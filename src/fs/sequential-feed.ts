@@ -11,11 +11,10 @@ import { CHUNKER_BLOCK_BYTES, OWNED_BLOCKS, RECYCLE_BLOCK } from "../store/index
  */
 const BLOCK = CHUNKER_BLOCK_BYTES;
 /**
- * Most files written are small, so the first blocks are small: 128 KiB (a FUSE write's
- * size), then up to 1 MiB, then up to BLOCK, so that from the fourth on the blocks line up
- * with the chunker's and are taken whole. V8 counts every block as external memory until a
- * GC: 1 MiB per small file cost a full GC every ~50 files (2,000 files of 4 KiB: 40 against
- * 10 with 128 KiB).
+ * Most files written are small, so the first blocks are small: 128 KiB, then up to 1 MiB,
+ * then up to BLOCK, so that from the fourth on the blocks line up with the chunker's and are
+ * taken whole. V8 counts every block as external memory until a GC: 1 MiB per small file
+ * cost a full GC every ~50 files (2,000 files of 4 KiB: 40 against 10 with 128 KiB).
  */
 const FIRST_BLOCKS = [128 * 1024, 1024 * 1024 - 128 * 1024, BLOCK - 1024 * 1024];
 /** Blocks the chunker handed back, kept to be filled again (64 MiB at most per file). */
