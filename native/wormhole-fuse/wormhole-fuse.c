@@ -105,7 +105,7 @@ typedef struct {
   pthread_cond_t cond;
   id_list_t due;      // node ids to invalidate in the next sweep
   id_list_t may_retry; // ... of which these may not have an inode yet (just created)
-  id_list_t pages_due; // node ids whose cached pages must go too (written past the page cache)
+  id_list_t pages_due; // node id, offset, node id, ...: cached pages from that offset on go too
   double due_epoch; // a JS number: it never wraps
   double swept_epoch;
   int sweep_due;
@@ -528,9 +528,9 @@ static void *notifier_main (void *data) {
     s->sweep_due = 0;
     pthread_mutex_unlock(&s->lock);
 
-    // Offset 0, length 0: every cached page of the inode, and its attributes. No inode
+    // Length 0: every cached page from the offset on, and the inode's attributes. No inode
     // (ENOENT) means nothing is cached.
-    for (size_t i = 0; i < pages_due.len; i++) fuse_lowlevel_notify_inval_inode(s->ch, pages_due.ids[i], 0, 0);
+    for (size_t i = 0; i + 1 < pages_due.len; i += 2) fuse_lowlevel_notify_inval_inode(s->ch, pages_due.ids[i], (off_t) pages_due.ids[i + 1], 0);
     uint64_t now = now_ns();
     for (size_t i = 0; i < due.len; i++) {
       int r = fuse_lowlevel_notify_inval_inode(s->ch, due.ids[i], -1, 0);
@@ -744,8 +744,9 @@ static void push_all (napi_env env, napi_value array, id_list_t *list) {
 
 /**
  * sweep(session, nodeIds: number[], mayRetry: number[], dropPages: number[], epoch): the
- * notifier invalidates the kernel's attributes of every node id, and the cached pages too of
- * those in `dropPages`, then calls onSwept(epoch). Node ids in `mayRetry` (created, not named
+ * notifier invalidates the kernel's attributes of every node id, and for each pair (node id,
+ * offset) in `dropPages` the node's cached pages from that offset on, then calls
+ * onSwept(epoch). Node ids in `mayRetry` (created, not named
  * by a request since) are tried again for a while if the kernel has no inode for them yet.
  */
 static napi_value js_sweep (napi_env env, napi_callback_info info) {

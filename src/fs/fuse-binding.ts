@@ -49,6 +49,7 @@ export type RequestHandler = (op: number, req: Request, nodeId: number, a: unkno
 export interface FuseBinding {
   mount(mountpoint: string, options: string, handler: RequestHandler, onSwept: (epoch: number) => void, args: Float64Array, stat: Float64Array): Session;
   unmount(session: Session): void;
+  /** `dropPages`: node id, offset, node id, offset, ...: the cached pages from that offset on go too. */
   sweep(session: Session, nodeIds: number[], mayRetry: number[], dropPages: number[], epoch: number): void;
   replyErr(req: Request, errno: number): void;
   replyEntry(req: Request, nodeId: number, entrySec: number, attrSec: number): void;

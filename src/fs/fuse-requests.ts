@@ -131,7 +131,7 @@ export class FuseRequests {
         const data = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
         const fh = a as number;
         return this.ops.write(fh, data, data.length, c as number).then((n) => {
-          if (this.directWrites.has(fh)) this.wrotePastPageCache(nodes.get(nodeId));
+          if (this.directWrites.has(fh)) this.wrotePastPageCache(nodes.get(nodeId), c as number);
           this.reply(t, epoch, () => this.fuse.replyWrite(t.req, n));
         });
       }
@@ -301,9 +301,10 @@ export class FuseRequests {
    * keep them, and handles open now lose them before the write returns (its reply waits for
    * the sweep, kernel-cache.ts).
    */
-  private wrotePastPageCache(node: Node): void {
+  private wrotePastPageCache(node: Node, offset: number): void {
     node.cacheValid = false;
-    if (node.opens > 1) this.cache.contentChanged(node.id);
+    // The pages from the write's offset on (rounded down to a page): for an append, just the last one.
+    if (node.opens > 1) this.cache.contentChanged(node.id, offset);
   }
 
   private async release(t: Ticket, node: Node, fh: number, epoch: number): Promise<void> {

@@ -36,7 +36,7 @@
 
 /** What the cache drives in the binding. */
 export interface SweepPort {
-  /** `dropPages`: node ids whose cached pages go too, not only their attributes. */
+  /** `dropPages`: node id, offset, node id, offset, ...: that node's cached pages from that offset on go too. */
   sweep(nodeIds: number[], mayRetry: number[], dropPages: number[], epoch: number): void;
 }
 
@@ -68,9 +68,9 @@ export class KernelCache {
     this.bump([]);
   }
 
-  /** `nodeId`'s content changed where the page cache did not see it: its pages go too. */
-  contentChanged(nodeId: number): void {
-    this.bump([nodeId]);
+  /** `nodeId`'s content changed from `offset` on where the page cache did not see it: those pages go too. */
+  contentChanged(nodeId: number, offset: number): void {
+    this.bump([nodeId, offset]);
   }
 
   private bump(dropPages: number[]): void {

@@ -27,8 +27,8 @@ test("content written past the page cache sweeps that file's pages, and the writ
   const { cache, sweeps } = cacheWithPort();
   const sent: string[] = [];
   const epoch = cache.arrived(9);
-  cache.contentChanged(9);
-  assert.deepEqual(sweeps.map((s) => [s.nodeIds, s.dropPages]), [[[], [9]]], "swept although no attributes were cached");
+  cache.contentChanged(9, 4096);
+  assert.deepEqual(sweeps.map((s) => [s.nodeIds, s.dropPages]), [[[], [9, 4096]]], "swept although no attributes were cached");
   cache.reply(epoch, "none", 0, () => sent.push("write"));
   assert.deepEqual(sent, []);
   cache.sweptUpTo(sweeps[0]!.epoch);
