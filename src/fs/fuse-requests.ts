@@ -146,7 +146,11 @@ export class FuseRequests {
         const fh = this.nextDir++;
         this.dirs.set(fh, { node });
         node.opens++;
-        return this.reply(t, epoch, () => this.fuse.replyOpen(t.req, fh, 0));
+        const dropped = () => {
+          this.dirs.delete(fh);
+          nodes.release(node);
+        };
+        return this.reply(t, epoch, () => this.fuse.replyOpen(t.req, fh, 0), dropped);
       }
       case Op.READDIR:
         return this.readdir(t, a as number, b as number, c as number, epoch);
@@ -199,11 +203,8 @@ export class FuseRequests {
     node.opens++;
     const openFlags = this.openFlags(fd, flags, false);
     this.replyWithStat(t, epoch, "create", node, stat, (entrySec, attrSec) => this.fuse.replyCreate(t.req, node.id, entrySec, attrSec, fd, openFlags), () => {
-      // Timed out (or unmounted): the kernel never gets this handle, so it never releases it.
-      this.directWrites.delete(fd);
-      this.nodes.forget(node.id, 1);
-      const closed = () => this.nodes.release(node);
-      this.ops.release(path, fd).then(closed, closed);
+      this.nodes.forget(node.id, 1); // nor the entry
+      this.abandon(node, path, fd);
     });
   }
 
@@ -279,7 +280,14 @@ export class FuseRequests {
     this.saw(node, stat);
     const openFlags = this.openFlags(fh, flags, this.autoCache && node.cacheValid);
     node.cacheValid = true;
-    this.reply(t, epoch, () => this.fuse.replyOpen(t.req, fh, openFlags));
+    this.reply(t, epoch, () => this.fuse.replyOpen(t.req, fh, openFlags), () => this.abandon(node, path, fh));
+  }
+
+  /** An open or create timed out (or the mount went away): the kernel never gets handle `fh`, so it never releases it. */
+  private abandon(node: Node, path: string, fh: number): void {
+    this.directWrites.delete(fh);
+    const closed = () => this.nodes.release(node);
+    this.ops.release(path, fh).then(closed, closed);
   }
 
   /**
@@ -363,10 +371,11 @@ export class FuseRequests {
     this.reply(t, epoch, () => this.fuse.replyErr(t.req, 0));
   }
 
-  /** A reply without attributes. */
-  private reply(t: Ticket, epoch: number, send: () => void): void {
+  /** A reply without attributes; `dropped` runs instead when the request may no longer be answered. */
+  private reply(t: Ticket, epoch: number, send: () => void, dropped = () => {}): void {
     this.cache.reply(epoch, "none", 0, () => {
       if (this.answering(t)) send();
+      else dropped();
     });
   }
 

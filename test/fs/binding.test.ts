@@ -29,7 +29,10 @@ const file = { ...dir, mode: 0o100644, nlink: 1 };
 // getattr of /hang never settles; of /late, 0.7 s after the 1.5 s deadline; of /slow (a
 // directory), after 1.2 s, so that a stat of /slow made when /late timed out is still waiting
 // when /late's answer comes. /largest-write's size is the largest write request served.
+// Opening /late-open takes 2.2 s; /abandoned's size counts the handles released that no
+// open reply ever carried.
 let largestWrite = 0;
+let abandoned = 0;
 const operations = {
   getattr: (path) =>
     path === "/" ? dir
@@ -38,14 +41,18 @@ const operations = {
     : path === "/late" ? new Promise((resolve) => setTimeout(() => resolve(file), 2200))
     : path === "/slow" ? new Promise((resolve) => setTimeout(() => resolve(dir), 1200))
     : path === "/largest-write" ? { ...file, size: largestWrite }
+    : path === "/late-open" ? file
+    : path === "/abandoned" ? { ...file, size: abandoned }
     : undefined,
-  openFile: async () => 1,
+  openFile: (path) => (path === "/late-open" ? new Promise((resolve) => setTimeout(() => resolve(2), 2200)) : 1),
   write: async (fd, data, length) => {
     largestWrite = Math.max(largestWrite, length);
     return length;
   },
   flush: async () => {},
-  release: async () => {},
+  release: async (path, fh) => {
+    if (fh === 2) abandoned++;
+  },
   readdir: async () => ({ names: [".", "..", "ok"], stats: [dir, dir, file] }),
 };
 const fuse = loadFuseBinding();
@@ -98,4 +105,10 @@ test("a 1 MiB write reaches the file system as one request where the kernel take
   await h.write(Buffer.alloc(4 * 1024 * 1024, 7), 0, 4 * 1024 * 1024, 0);
   await h.close();
   assert.equal((await fs.stat(join(mnt, "largest-write"))).size, expected);
+});
+
+test("a handle whose open timed out is released when the late open completes", { timeout: 30_000 }, async () => {
+  await assert.rejects(fs.open(join(mnt, "late-open")), (err: NodeJS.ErrnoException) => err.code === "ETIMEDOUT");
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // the open completes 0.7 s after the timeout
+  assert.equal((await fs.stat(join(mnt, "abandoned"))).size, 1);
 });
