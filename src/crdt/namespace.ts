@@ -6,7 +6,7 @@ import { copyOriginal, type Copy } from "./names.js";
 import { joinPath, splitPath } from "./paths.js";
 import { Registry, REGISTRY_DOC } from "./registry.js";
 import { DEFAULT_MODE, planWrite, type Change } from "./merge.js";
-import { decodeSlot, encodeSlot, headKey, parseSlotKey, slotKey, type SlotKind } from "./slots.js";
+import { decodeSlot, encodeSlot, headKey, parseSlotKey, slotKey, type Slot, type SlotKind } from "./slots.js";
 import {
   assertPodId,
   isInodeId,
@@ -36,6 +36,13 @@ export interface NamespaceOptions {
   emptyVersion?: VersionId;
   /** Source of new inode ids (default: 128 random bits); injectable for reproducible tests. */
   newInodeId?: () => InodeId;
+  /**
+   * Write-behind for creates (default 0: off). A new file, directory or symlink is in the view
+   * at once, and reaches the shard documents (the store, the peers) up to this many ms later,
+   * together with the creates made meanwhile: one Yjs transaction per batch instead of one per
+   * create, and none on the create's own path. See `applyHeldCreates`.
+   */
+  createBatchMs?: number;
 }
 
 export interface Content {
@@ -46,6 +53,9 @@ export interface Content {
 export type ResolveChoice = "newest" | "both" | { pod: PodId };
 
 type ChangeListener = (inodes: ReadonlySet<InodeId>) => void;
+
+/** A batch of held creates is applied at once when it reaches this size (bounds one transaction). */
+const MAX_HELD_CREATES = 256;
 
 
 
@@ -63,6 +73,14 @@ export class Namespace {
   private readonly listeners = new Set<ChangeListener>();
   private batchDepth = 0;
   private touched = new Set<InodeId>();
+  private readonly createBatchMs: number;
+  /** Creates in the view, not yet in the shard documents: slot key → encoded slot, all in `heldShard`. */
+  private held = new Map<string, string>();
+  private heldShard = -1;
+  private heldTimer: NodeJS.Timeout | undefined;
+  private heldApplied: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** The batch being applied: the view already has these values. */
+  private applying: ReadonlyMap<string, string> | undefined;
 
   constructor(opts: NamespaceOptions) {
     assertPodId(opts.podId);
@@ -71,6 +89,8 @@ export class Namespace {
     this.policyFor = opts.policyFor ?? (() => "overwrite");
     this.emptyVersion = opts.emptyVersion ?? "0".repeat(64);
     this.newInodeId = opts.newInodeId ?? randomInodeId;
+    this.createBatchMs = opts.createBatchMs ?? 0;
+    if (!Number.isFinite(this.createBatchMs) || this.createBatchMs < 0) throw new NamespaceError("EINVAL", `createBatchMs must be a number ≥ 0, got ${this.createBatchMs}`);
     const shardCount = opts.shardCount ?? 16;
     if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 4096) {
       throw new NamespaceError("EINVAL", `shardCount must be an integer from 1 to 4096, got ${shardCount}`);
@@ -105,11 +125,18 @@ export class Namespace {
     for (const key of keys) {
       const k = parseSlotKey(key);
       if (k === undefined) continue;
-      const slot = decodeSlot(currentValue(map, key), k.pod);
-      if (slot !== undefined) this.hlc.receive(Math.max(slot.loc.t, slot.head.t, slot.at.t));
-      this.view.setSlot(k.inode, k.pod, slot);
+      const value = currentValue(map, key);
+      if (this.applying !== undefined && this.applying.get(key) === value) continue;
+      this.setSlot(k.inode, k.pod, value);
     }
     if (this.batchDepth === 0) this.flush();
+  }
+
+  /** A slot's stored value as the view takes it (the same for local, held and remote slots). */
+  private setSlot(inode: InodeId, pod: PodId, value: unknown): void {
+    const slot = decodeSlot(value, pod);
+    if (slot !== undefined) this.hlc.receive(Math.max(slot.loc.t, slot.head.t, slot.at.t));
+    this.view.setSlot(inode, pod, slot);
   }
 
   /** Brings the view up to date; the touched inodes wait for the next change event. */
@@ -142,6 +169,50 @@ export class Namespace {
   }
 
   /**
+   * Puts the held creates into their shard document now, in one transaction, in the order
+   * they were made (see `createBatchMs`). Their view change was reported when they were made;
+   * applying them changes nothing the view shows. Anything that needs the documents complete
+   * (a flush to disk, a stop) calls this first; every other local write does too, so local
+   * writes reach the documents in the order they were made.
+   *
+   * Why holding them is safe: a held create names a fresh inode id no peer knows, so no
+   * remote update can touch its slot before it is applied; to a peer, a held create is a
+   * create that travelled a little longer.
+   */
+  applyHeldCreates(): void {
+    clearTimeout(this.heldTimer);
+    this.heldTimer = undefined;
+    const held = this.held;
+    const applied = this.heldApplied;
+    if (held.size > 0) {
+      const map = this.shards[this.heldShard];
+      this.held = new Map();
+      this.heldShard = -1;
+      this.heldApplied = undefined;
+      this.applying = held;
+      try {
+        map.doc!.transact(() => {
+          for (const [key, value] of held) map.set(key, value);
+        });
+      } finally {
+        this.applying = undefined;
+        applied?.resolve();
+      }
+    }
+  }
+
+  /** Resolves once the creates made so far are in the shard documents (at once if none is held). */
+  createsApplied(): Promise<void> {
+    if (this.held.size === 0) return APPLIED;
+    if (this.heldApplied === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.heldApplied = { promise, resolve };
+    }
+    return this.heldApplied.promise;
+  }
+
+  /**
    * Applies many updates at once (cold load from the store, or a burst from a peer): the
    * updates of each doc are merged and applied in one transaction, and the view is
    * resolved once at the end.
@@ -170,7 +241,11 @@ export class Namespace {
   }
 
   private shardOf(id: InodeId): Y.Map<unknown> {
-    return this.shards[parseInt(id.slice(0, 8), 16) % this.shards.length];
+    return this.shards[this.shardIndex(id)];
+  }
+
+  private shardIndex(id: InodeId): number {
+    return parseInt(id.slice(0, 8), 16) % this.shards.length;
   }
 
   // ---- view ----------------------------------------------------------------------------
@@ -345,17 +420,22 @@ export class Namespace {
   private create(path: string, kind: SlotKind, head: Change["head"], attr: Partial<Attr> | undefined, target?: string): Entry {
     const parts = splitPath(path);
     if (parts.length === 0) throw new NamespaceError("EEXIST", `"/" already exists`);
-    const parent = this.locateDir(parts.slice(0, -1));
-    if (this.view.locate(parts) !== undefined) throw new NamespaceError("EEXIST", `"${joinPath(parts)}" already exists`);
+    // One walk serves both checks (a create's path is resolved once, not twice: creates are hot).
+    const parent = this.view.walk(parts);
+    if (parent === undefined) throw this.notADirectory(parts.slice(0, -1));
+    const name = parts[parts.length - 1];
+    if (this.view.locateIn(parent.dirs, parent.path, name) !== undefined) throw new NamespaceError("EEXIST", `"${joinPath(parts)}" already exists`);
     const id = this.freshId();
     const now = this.hlc.now();
     const fullAttr: Partial<Attr> = { mode: DEFAULT_MODE[kind], uid: 0, gid: 0, mtimeMs: Math.floor(now.t / 1024), ctimeMs: Math.floor(now.t / 1024), ...attr };
-    this.commit(id, { loc: { par: parent.resolution.dirs![0].id, nm: parts[parts.length - 1] }, head, attr: fullAttr }, kind, target);
+    this.commit(id, { loc: { par: parent.dirs[0].id, nm: name }, head, attr: fullAttr }, kind, target, true);
     return this.stat(id)!;
   }
 
   private freshId(): InodeId {
-    const id = this.newInodeId();
+    let id = this.newInodeId();
+    // Drawn in the shard of the creates held so far, so that one transaction applies them all.
+    if (this.heldShard >= 0 && isInodeId(id)) id = inShard(id, this.heldShard, this.shards.length);
     if (!isInodeId(id) || id === ROOT_INODE || id === LOST_FOUND_INODE || this.view.inode(id)?.slots.length) {
       throw new NamespaceError("EINVAL", `inode id generator returned an unusable id "${id}"`);
     }
@@ -365,9 +445,14 @@ export class Namespace {
   /** The directory group at `parts`, or ENOENT / ENOTDIR. */
   private locateDir(parts: readonly string[]): Located {
     const loc = this.view.locate(parts);
-    if (loc === undefined) throw new NamespaceError("ENOENT", `"${joinPath(parts)}" does not exist`);
-    if (loc.copy !== undefined || loc.resolution.dirs === undefined) throw new NamespaceError("ENOTDIR", `"${joinPath(parts)}" is not a directory`);
+    if (loc === undefined || loc.copy !== undefined || loc.resolution.dirs === undefined) throw this.notADirectory(parts, loc);
     return loc;
+  }
+
+  /** Why `parts` is no directory: ENOENT, or ENOTDIR for anything else found there. */
+  private notADirectory(parts: readonly string[], loc = this.view.locate(parts)): NamespaceError {
+    if (loc === undefined) return new NamespaceError("ENOENT", `"${joinPath(parts)}" does not exist`);
+    return new NamespaceError("ENOTDIR", `"${joinPath(parts)}" is not a directory`);
   }
 
   private isInodeRef(pathOrInode: string): boolean {
@@ -496,16 +581,46 @@ export class Namespace {
    * the changed groups restamped. Slots it supersedes are deleted; slots holding a live
    * head that this write does not replace stay, so a concurrent head is never dropped.
    */
-  private commit(id: InodeId, change: Change, newKind?: SlotKind, target?: string): void {
+  private commit(id: InodeId, change: Change, newKind?: SlotKind, target?: string, fresh = false): void {
     // Inside a batch an earlier commit may have touched this inode: merge from fresh state.
     this.refreshView();
     const { slot, superseded } = planWrite(this.view.inode(id), change, this.podId, this.hlc.now(), newKind, target);
+    if (fresh && this.createBatchMs > 0 && superseded.length === 0) {
+      this.holdCreate(id, slot);
+      return;
+    }
+    this.applyHeldCreates();
     const map = this.shardOf(id);
     map.doc!.transact(() => {
       for (const w of superseded) map.delete(slotKey(id, w));
       map.set(slotKey(id, this.podId), encodeSlot(slot, this.podId));
     });
   }
+
+  /** A create's slot: into the view now, as the shard's observer would take it; into the documents with its batch. */
+  private holdCreate(id: InodeId, slot: Slot): void {
+    const shard = this.shardIndex(id);
+    if (shard !== this.heldShard) this.applyHeldCreates();
+    const key = slotKey(id, this.podId);
+    const value = encodeSlot(slot, this.podId);
+    this.held.set(key, value);
+    this.heldShard = shard;
+    this.setSlot(id, this.podId, value);
+    if (this.batchDepth === 0) this.flush();
+    if (this.held.size >= MAX_HELD_CREATES) this.applyHeldCreates();
+    else this.heldTimer ??= setTimeout(() => this.applyHeldCreates(), this.createBatchMs);
+  }
+}
+
+/** Why `createsApplied` is cheap when nothing is held: one settled promise for every caller. */
+const APPLIED: Promise<void> = Promise.resolve();
+
+/** `id` with its first 8 hex digits moved to the nearest value that `shardOf` maps to `shard`. */
+function inShard(id: InodeId, shard: number, shardCount: number): InodeId {
+  const head = parseInt(id.slice(0, 8), 16);
+  let moved = head - (head % shardCount) + shard;
+  if (moved > 0xffffffff) moved -= shardCount;
+  return moved.toString(16).padStart(8, "0") + id.slice(8);
 }
 
 /**

@@ -403,7 +403,7 @@ export class View {
   }
 
   /** The directory group holding the last component of `parts` (non-empty), and its path ("" for the root). */
-  private walk(parts: readonly string[]): { dirs: readonly InodeState[]; path: string } | undefined {
+  walk(parts: readonly string[]): { dirs: readonly InodeState[]; path: string } | undefined {
     let dirs: readonly InodeState[] = [this.root];
     let path = "";
     for (let i = 0; i < parts.length - 1; i++) {
@@ -416,7 +416,8 @@ export class View {
     return { dirs, path };
   }
 
-  private locateIn(dirs: readonly InodeState[], parentPath: string, name: string, policy?: ConflictPolicy): Located | undefined {
+  /** What `name` in the directory group `dirs` (at `parentPath`, "" for the root) resolves to. */
+  locateIn(dirs: readonly InodeState[], parentPath: string, name: string, policy?: ConflictPolicy): Located | undefined {
     const path = `${parentPath}/${name}`;
     const res = this.resolveAt(dirs, path, name, policy);
     if (res !== undefined) return { path, name, parentDirs: dirs, resolution: res };

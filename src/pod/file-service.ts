@@ -379,7 +379,11 @@ export class FileService {
     if (this.persistenceFailure) throw this.persistenceFailure;
     op();
     if (!this.options.deferDurability) return this.meta.flush();
-    this.meta.settled().catch((err: Error) => this.failed(err));
+    // A create may still be held back from the documents (Namespace `createBatchMs`): watch from when it is not.
+    this.namespace
+      .createsApplied()
+      .then(() => this.meta.settled())
+      .catch((err: Error) => this.failed(err));
   }
 
   /** Records (and logs, once) that metadata stopped reaching the disk. */

@@ -56,6 +56,12 @@ const PINS_KEY = "pins";
 const NEW_FILE_AGE_MS = 24 * 3600 * 1000;
 /** How long a `write_ack = "redundancy"` write waits for its replicas before failing. */
 const WRITE_ACK_TIMEOUT_MS = 120_000;
+/**
+ * How long a create may wait for company before it goes into the namespace's documents
+ * (Namespace `createBatchMs`): one Yjs transaction then serves a burst of creates, off their
+ * path. Short beside the metadata's own lazy write (20 ms) and a peer's propagation.
+ */
+const CREATE_BATCH_MS = 2;
 
 export interface HealthReport {
   state: HealthState;
@@ -132,7 +138,9 @@ export class Pod {
       emptyVersion: EMPTY_VERSION,
       // Read through `this.rules` at call time, so an applied config takes effect.
       policyFor: (path) => this.rules(path).conflict,
+      createBatchMs: CREATE_BATCH_MS,
     });
+    this.meta.beforeFlush(() => this.namespace.applyHeldCreates());
     this.membership = new Membership(this.namespace.registry);
     this.liveness = new Liveness(this.identity.podId, this.clusterConfig.cluster.graceMs);
     this.mesh = new Mesh({
@@ -312,6 +320,7 @@ export class Pod {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.namespace.applyHeldCreates(); // to the peers too, while they are still connected
     for (const t of this.timers) clearInterval(t);
     for (const wake of this.ackWaiters) wake();
     await this.replicator.stop();

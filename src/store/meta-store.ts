@@ -37,6 +37,7 @@ interface AttachedDoc {
 
 export class MetaStore {
   private readonly docs = new Map<string, AttachedDoc>();
+  private readonly flushHooks: Array<() => void> = [];
   private backgroundError: Error | undefined;
   private closed = false;
 
@@ -119,7 +120,16 @@ export class MetaStore {
    * Rejects if any write, or a background compaction, failed.
    */
   flush(): Promise<void> {
+    for (const hook of this.flushHooks) hook();
     return this.afterCommit(() => this.commit.flush());
+  }
+
+  /**
+   * Runs `hook` at the start of every flush(): a writer that holds document updates back (the
+   * namespace's batched creates) emits them, so that the flush covers them too.
+   */
+  beforeFlush(hook: () => void): void {
+    this.flushHooks.push(hook);
   }
 
   /**

@@ -28,6 +28,7 @@ type Op =
   | { t: "push"; pod: number; to: number }
   | { t: "deliver"; pod: number; to: number; pick: number }
   | { t: "offline"; pod: number }
+  | { t: "apply"; pod: number }
   | { t: "tick"; pod: number; ms: number };
 
 export const opArb: fc.Arbitrary<Op> = fc.oneof(
@@ -37,6 +38,8 @@ export const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant("push" as const), pod: fc.nat(4), to: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("deliver" as const), pod: fc.nat(4), to: fc.nat(4), pick: fc.nat(1000) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("offline" as const), pod: fc.nat(4) }) },
+  // With write-behind: the held creates go into the documents (else they wait for the end).
+  { weight: 1, arbitrary: fc.record({ t: fc.constant("apply" as const), pod: fc.nat(4) }) },
   { weight: 1, arbitrary: fc.record({ t: fc.constant("tick" as const), pod: fc.nat(4), ms: fc.constantFrom(0, 1, 999, 60_000) }) },
 );
 
@@ -53,6 +56,7 @@ class Replica {
     readonly n: number,
     skewMs: number,
     policyFor: (path: string) => ConflictPolicy,
+    writeBehind: boolean,
   ) {
     this.clock = new Clock(Date.UTC(2026, 0, 1) + skewMs);
     this.ns = new Namespace({
@@ -60,6 +64,8 @@ class Replica {
       now: this.clock.now,
       shardCount: 3,
       policyFor,
+      // Held until an "apply" op or the end of the run (the timer never fires first).
+      ...(writeBehind ? { createBatchMs: 3_600_000 } : {}),
       newInodeId: () => (n + 1).toString(16).padStart(2, "0").repeat(4) + (this.nextId++).toString(16).padStart(24, "0"),
     });
     for (const [name, doc] of this.ns.docs) doc.on("updateV2", (update: Uint8Array, origin: unknown) => origin !== "remote" && this.log.push({ doc: name, update }));
@@ -88,9 +94,23 @@ function liveSet(ns: Namespace): Set<string> {
   return new Set([...ns.liveVersions()].map((v) => v.version));
 }
 
-export function run(replicaCount: number, skews: number[], policy: "overwrite" | "keep-both" | "mixed", ops: Op[]): void {
+/**
+ * `writeBehind`: every replica holds its creates back from its documents (Namespace
+ * `createBatchMs`) until an "apply" op or the end, so pushes and deliveries meanwhile carry
+ * everything but them.
+ */
+export function run(replicaCount: number, skews: number[], policy: "overwrite" | "keep-both" | "mixed", ops: Op[], writeBehind = false): void {
   const policyFor = (p: string): ConflictPolicy => (policy === "mixed" ? (p.includes("k") ? "keep-both" : "overwrite") : policy);
-  const reps = Array.from({ length: replicaCount }, (_, i) => new Replica(i, skews[i], policyFor));
+  const reps = Array.from({ length: replicaCount }, (_, i) => new Replica(i, skews[i], policyFor, writeBehind));
+  try {
+    runOps(reps, policyFor, ops);
+  } finally {
+    for (const r of reps) r.ns.applyHeldCreates(); // no timer outlives the run
+  }
+}
+
+function runOps(reps: Replica[], policyFor: (p: string) => ConflictPolicy, ops: Op[]): void {
+  const replicaCount = reps.length;
   const written = new Set<string>();
   const superseded = new Set<string>();
   let counter = 0;
@@ -120,6 +140,10 @@ export function run(replicaCount: number, skews: number[], policy: "overwrite" |
     }
     if (op.t === "offline") {
       r.offline = !r.offline;
+      continue;
+    }
+    if (op.t === "apply") {
+      ns.applyHeldCreates();
       continue;
     }
     if (op.t === "tick") {
@@ -168,7 +192,10 @@ export function run(replicaCount: number, skews: number[], policy: "overwrite" |
     const after = liveSet(ns);
     for (const x of before) if (!after.has(x)) superseded.add(x);
   }
-  for (const r of reps) r.offline = false;
+  for (const r of reps) {
+    r.offline = false;
+    r.ns.applyHeldCreates();
+  }
   for (let round = 0; round < 2; round++) for (const a of reps) for (const b of reps) if (a !== b) push(a, b);
 
   const cs = reps[0].ns.conflicts();

@@ -17,7 +17,11 @@ export interface PodFiles {
   close(): Promise<void>;
 }
 
-export async function openPodFiles(dataDir: string, ports: Partial<FileServicePorts> = {}): Promise<PodFiles> {
+/**
+ * `createBatchMs`: the namespace's write-behind for creates, wired as the pod wires it (the
+ * MetaStore's flush applies held creates first). Default 0: every create is its own transaction.
+ */
+export async function openPodFiles(dataDir: string, ports: Partial<FileServicePorts> = {}, createBatchMs = 0): Promise<PodFiles> {
   await mkdir(dataDir, { recursive: true });
   const idFile = join(dataDir, "pod-id");
   const podId = await readFile(idFile, "utf8").catch(async () => {
@@ -25,8 +29,9 @@ export async function openPodFiles(dataDir: string, ports: Partial<FileServicePo
     await writeFile(idFile, id);
     return id;
   });
-  const namespace = new Namespace({ podId: podId.trim(), emptyVersion: EMPTY_VERSION });
+  const namespace = new Namespace({ podId: podId.trim(), emptyVersion: EMPTY_VERSION, createBatchMs });
   const meta = await MetaStore.open(join(dataDir, "meta"));
+  meta.beforeFlush(() => namespace.applyHeldCreates());
   for (const [name, doc] of namespace.docs) await meta.attachDoc(name, doc);
   const chunks = await ChunkStore.open(join(dataDir, "store"));
   const files = new FileService(

@@ -14,6 +14,7 @@ import { getTree, putTree, removeTree } from "../../src/pod/file-transfer.js";
 import { fileRoutes } from "../../src/pod/file-routes.js";
 import { UserError } from "../../src/pod/user-error.js";
 import { createLogger } from "../../src/pod/log.js";
+import { Namespace } from "../../src/crdt/index.js";
 import { run } from "../helpers/mount-harness.js";
 import { openPodFiles, type PodFiles } from "../helpers/pod-files.js";
 
@@ -138,6 +139,27 @@ describe("FileService", () => {
     const afterFsync = meta.batchCount;
     await synced.mkdir("/e2", 0o755, { uid: 0, gid: 0 });
     assert.ok(meta.batchCount > afterFsync, "the CLI's service still waits for its fsync");
+  });
+
+  it("a create held back from the namespace's documents (write-behind) is on disk once durable() returns", async () => {
+    const root = await mkdtemp(join(tmpdir(), "wormhole-fsvc-"));
+    roots.push(root);
+    const pod = await openPodFiles(root, {}, 3_600_000); // only a flush can apply the batch
+    opened.push(pod);
+    const files = pod.files.deferringDurability();
+    await files.createFile("/held", 0o640, { uid: 3, gid: 4 });
+    assert.equal(files.stat("/held").kind, "file", "in the view at once");
+    const inDocuments = () => Namespace.buildView(pod.namespace.docs).lookup(["held"]) !== undefined;
+    assert.equal(inDocuments(), false, "held back from the documents");
+    const before = pod.meta.batchCount;
+    await files.durable();
+    assert.equal(inDocuments(), true, "durable() applied the held create");
+    assert.ok(pod.meta.batchCount > before, "and wrote it");
+    await pod.close();
+    opened.pop();
+    const again = await openPodFiles(root);
+    opened.push(again);
+    assert.deepEqual({ ...again.files.stat("/held").attr, mtimeMs: 0, ctimeMs: 0 }, { mode: 0o640, uid: 3, gid: 4, mtimeMs: 0, ctimeMs: 0 });
   });
 
   it("fails durable() and every later write with EIO once a background metadata write failed", async () => {

@@ -49,6 +49,22 @@ test("every update of an attached doc, local or remote, is persisted and reloade
     await again.meta.close();
   }));
 
+test("flush() first runs the beforeFlush hooks, so updates a writer held back are durable with it", () =>
+  withTempDir("meta-hook", async (dir) => {
+    const { meta, doc } = await reload(dir, "s");
+    const held = new Map([["held", 1]]); // a writer's updates, not in the document yet
+    meta.beforeFlush(() => {
+      for (const [key, value] of held) doc.getMap("ns").set(key, value);
+      held.clear();
+    });
+    const before = meta.batchCount;
+    await meta.flush();
+    // With nothing else queued, a batch was written only if the hook ran before the write.
+    assert.ok(meta.batchCount > before, "the hook's update was written by this flush");
+    await meta.close();
+    assert.deepEqual(await reloadedEntries(dir, "s"), { held: 1 });
+  }));
+
 test("a burst of updates is written in a few fsync'ed batches (group commit)", () =>
   withTempDir("meta-group", async (dir) => {
     const { meta, doc } = await reload(dir, "s");
