@@ -66,6 +66,8 @@ try {
   // candidate leaves chunk chains that never meet across the chunker's blocks, so whether a
   // run took the chunker's fast path or its fallback depended on the draw (264–455 MB/s).
   const pattern = randomBytes(Math.min(BIG, 64 * MiB));
+  /** The pod's CPU per create (set by createMany): less sensitive to the machine's load than creates/s. */
+  let createCpuUs = 0;
   const podCpuBefore = await cpuSeconds(pods[0].pid);
   const write = { mount: await writeBig(join(mnt, "big.bin")), disk: await writeBig(join(disk, "big.bin")) };
   // The pod's CPU per GiB written (all its threads: FUSE, JS, hash workers): less sensitive to
@@ -74,7 +76,7 @@ try {
   const read = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
   // Again: an unchanged file keeps its kernel page cache across opens (auto_cache).
   const reread = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
-  const creates = { mount: await createMany(join(mnt, "many")), disk: await createMany(join(disk, "many")) };
+  const creates = { mount: await createMany(join(mnt, "many"), pods[0].pid), disk: await createMany(join(disk, "many")) };
   const stats = { mount: await statMany(join(mnt, "many")), disk: await statMany(join(disk, "many")) };
   // The same on a FUSE file system that does no work at all, mounted with the pod's options:
   // the ceiling of the binding and the kernel round trips on this machine, in this run.
@@ -99,7 +101,7 @@ try {
   for (const [name, m, d, n] of rows) console.log(name.padEnd(34) + m.toFixed(0).padStart(12) + d.toFixed(0).padStart(12) + (n === undefined ? "" : n.toFixed(0)).padStart(12));
   console.log("null FUSE: the pod's binding answering from memory with the pod's mount options (no work: the binding's ceiling here)");
   const ms = (values) => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p90 ${quantile(values, 0.9).toFixed(1)} ms, max ${quantile(values, 1).toFixed(1)} ms`;
-  console.log(`pod CPU per GiB written through the mount: ${writeCpuSecPerGiB.toFixed(1)} s`);
+  console.log(`pod CPU per GiB written through the mount: ${writeCpuSecPerGiB.toFixed(1)} s; per file created: ${createCpuUs.toFixed(0)} µs`);
   console.log(`4 KiB file written + closed in mount A until it reads back in mount B (${PROPAGATIONS} files): ${ms(propagation.total)}`);
   console.log(`  of which write + close in mount A: ${ms(propagation.closed)}`);
   console.log(
@@ -111,6 +113,7 @@ try {
       writeCpuSecPerGiB: round(writeCpuSecPerGiB),
       diskReadMBps: round(read.disk),
       createsPerSec: round(creates.mount),
+      createCpuUs: round(createCpuUs),
       statsPerSec: round(stats.mount),
       nullFuseCreatesPerSec: round(creates.nullFuse),
       nullFuseStatsPerSec: round(stats.nullFuse),
@@ -143,13 +146,17 @@ try {
     return BIG / 1e6 / ((performance.now() - start) / 1000);
   }
 
-  async function createMany(dir) {
+  /** Creates per second; with `pid`, also that process's CPU per create in `createCpuUs` (all its threads). */
+  async function createMany(dir, pid) {
     for (const sub of [dir, join(dir, "warmup")]) for (let w = 0; w < PARALLEL; w++) await fs.mkdir(join(sub, `w${w}`), { recursive: true });
     const create = (path) => fs.writeFile(path, "");
     await inWorkers(create, join(dir, "warmup"), WARMUP_FILES);
+    const cpuBefore = pid === undefined ? 0 : await cpuSeconds(pid);
     const start = performance.now();
     await inWorkers(create, dir, FILES);
-    return FILES / ((performance.now() - start) / 1000);
+    const rate = FILES / ((performance.now() - start) / 1000);
+    if (pid !== undefined) createCpuUs = (((await cpuSeconds(pid)) - cpuBefore) * 1e6) / FILES;
+    return rate;
   }
 
   async function statMany(dir) {
