@@ -1,5 +1,6 @@
 // The namespace: Yjs shard documents, the path-based operations that write them, and the
-// incrementally maintained view that every Yjs transaction (local, remote or loaded) updates.
+// incrementally maintained view that every Yjs transaction (local, remote or loaded) updates,
+// and a local create before its transaction (write-behind, see `createBatchMs`).
 import * as Y from "yjs";
 import { Hlc } from "./hlc.js";
 import { copyOriginal, type Copy } from "./names.js";
@@ -56,8 +57,6 @@ type ChangeListener = (inodes: ReadonlySet<InodeId>) => void;
 
 /** A batch of held creates is applied at once when it reaches this size (bounds one transaction). */
 const MAX_HELD_CREATES = 256;
-
-
 
 export class Namespace {
   readonly podId: PodId;
@@ -182,22 +181,21 @@ export class Namespace {
   applyHeldCreates(): void {
     clearTimeout(this.heldTimer);
     this.heldTimer = undefined;
+    if (this.held.size === 0) return;
     const held = this.held;
+    const map = this.shards[this.heldShard];
     const applied = this.heldApplied;
-    if (held.size > 0) {
-      const map = this.shards[this.heldShard];
-      this.held = new Map();
-      this.heldShard = -1;
-      this.heldApplied = undefined;
-      this.applying = held;
-      try {
-        map.doc!.transact(() => {
-          for (const [key, value] of held) map.set(key, value);
-        });
-      } finally {
-        this.applying = undefined;
-        applied?.resolve();
-      }
+    this.held = new Map();
+    this.heldShard = -1;
+    this.heldApplied = undefined;
+    this.applying = held;
+    try {
+      map.doc!.transact(() => {
+        for (const [key, value] of held) map.set(key, value);
+      });
+    } finally {
+      this.applying = undefined;
+      applied?.resolve();
     }
   }
 
