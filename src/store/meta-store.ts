@@ -162,10 +162,12 @@ export class MetaStore {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    // Flush first: its hooks emit held-back updates, which only attached documents persist.
+    const flushed = this.flush();
     for (const name of [...this.docs.keys()]) this.detachDoc(name);
     let failure: unknown;
     try {
-      await this.flush();
+      await flushed;
     } catch (err) {
       failure = err;
     }

@@ -49,7 +49,7 @@ test("every update of an attached doc, local or remote, is persisted and reloade
     await again.meta.close();
   }));
 
-test("flush() first runs the beforeFlush hooks, so updates a writer held back are durable with it", () =>
+test("flush() and close() first run the beforeFlush hooks, so updates a writer held back are durable with them", () =>
   withTempDir("meta-hook", async (dir) => {
     const { meta, doc } = await reload(dir, "s");
     const held = new Map([["held", 1]]); // a writer's updates, not in the document yet
@@ -61,8 +61,9 @@ test("flush() first runs the beforeFlush hooks, so updates a writer held back ar
     await meta.flush();
     // With nothing else queued, a batch was written only if the hook ran before the write.
     assert.ok(meta.batchCount > before, "the hook's update was written by this flush");
-    await meta.close();
-    assert.deepEqual(await reloadedEntries(dir, "s"), { held: 1 });
+    held.set("held at close", 2);
+    await meta.close(); // flushes too: its hook runs while the document is still attached
+    assert.deepEqual(await reloadedEntries(dir, "s"), { held: 1, "held at close": 2 });
   }));
 
 test("a burst of updates is written in a few fsync'ed batches (group commit)", () =>
