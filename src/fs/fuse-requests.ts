@@ -22,6 +22,8 @@ export const REQUEST_TIMEOUT_MS = 60_000;
 const WATCHDOG_EVERY_MS = 1000;
 const NO_ID = 0xffffffff; // chown's "leave unchanged"
 const ETIMEDOUT = osConstants.errno.ETIMEDOUT;
+/** What a reply that is never sent leaves to undo, for most replies (one function, not one per reply). */
+const NOTHING_TO_UNDO = (): void => {};
 
 /** A request as this layer follows it until its answer. */
 interface Ticket {
@@ -358,7 +360,7 @@ export class FuseRequests {
    * attributes go into the shared array just before the reply (a held reply is sent later).
    * `dropped` runs instead when the request may no longer be answered.
    */
-  private replyWithStat(t: Ticket, epoch: number, kind: "attr" | "create" | "entry", node: Node, stat: StatLike, send: (entrySec: number, attrSec: number) => void, dropped = () => {}): void {
+  private replyWithStat(t: Ticket, epoch: number, kind: "attr" | "create" | "entry", node: Node, stat: StatLike, send: (entrySec: number, attrSec: number) => void, dropped = NOTHING_TO_UNDO): void {
     this.saw(node, stat);
     this.cache.reply(epoch, kind, node.id, (entrySec, attrSec) => {
       if (!this.answering(t)) return dropped();
@@ -372,7 +374,7 @@ export class FuseRequests {
   }
 
   /** A reply without attributes; `dropped` runs instead when the request may no longer be answered. */
-  private reply(t: Ticket, epoch: number, send: () => void, dropped = () => {}): void {
+  private reply(t: Ticket, epoch: number, send: () => void, dropped = NOTHING_TO_UNDO): void {
     this.cache.reply(epoch, "none", 0, () => {
       if (this.answering(t)) send();
       else dropped();

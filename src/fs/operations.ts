@@ -151,8 +151,7 @@ export class MountOperations {
   /** The new file's handle, and its attributes as getattr would give them now. */
   async create(path: string, mode: number, caller: Owner): Promise<{ fd: number; stat: StatLike }> {
     const owner = this.ownerOfNew(path, caller).owner;
-    await this.kernelCache.creatingFileAt(() => this.files.createFile(path, mode & 0o7777, owner));
-    const entry = this.files.stat(path);
+    const entry = await this.kernelCache.creatingFileAt(() => this.files.createFile(path, mode & 0o7777, owner));
     const fd = await this.open.open(entry, true);
     return { fd, stat: toStat(entry, this.open.get(fd).file) };
   }

@@ -172,12 +172,12 @@ export class FileService {
 
   // ---- metadata writes --------------------------------------------------------------------
 
-  mkdir(path: string, mode: number, owner: Owner): Promise<void> {
-    return this.mutate(path, () => this.namespace.mkdir(path, { mode, ...owner, ...this.stamp() }));
+  async mkdir(path: string, mode: number, owner: Owner): Promise<void> {
+    await this.mutate(path, () => this.namespace.mkdir(path, { mode, ...owner, ...this.stamp() }));
   }
 
-  /** A new empty file (the namespace's `emptyVersion`). */
-  createFile(path: string, mode: number, owner: Owner): Promise<void> {
+  /** A new empty file (the namespace's `emptyVersion`); resolves to its entry. */
+  createFile(path: string, mode: number, owner: Owner): Promise<Entry> {
     return this.mutate(path, () => this.namespace.createFile(path, { mode, ...owner, ...this.stamp() }));
   }
 
@@ -192,8 +192,8 @@ export class FileService {
     });
   }
 
-  symlink(target: string, path: string, owner: Owner): Promise<void> {
-    return this.mutate(path, () => this.namespace.symlink(path, target, { mode: 0o777, ...owner, ...this.stamp() }));
+  async symlink(target: string, path: string, owner: Owner): Promise<void> {
+    await this.mutate(path, () => this.namespace.symlink(path, target, { mode: 0o777, ...owner, ...this.stamp() }));
   }
 
   unlink(path: string): Promise<void> {
@@ -374,16 +374,20 @@ export class FileService {
    * deferring, a watch on the background write: its failure is logged once and fails every
    * later write and `durable()` (the updates it carried are not on disk; see GroupCommit).
    */
-  private async mutate(path: string, op: () => unknown): Promise<void> {
+  private async mutate<T>(path: string, op: () => T): Promise<T> {
     this.assertWritable(path);
     if (this.persistenceFailure) throw this.persistenceFailure;
-    op();
-    if (!this.options.deferDurability) return this.meta.flush();
+    const result = op();
+    if (!this.options.deferDurability) {
+      await this.meta.flush();
+      return result;
+    }
     // A create may still be held back from the documents (Namespace `createBatchMs`): watch from when it is not.
     this.namespace
       .createsApplied()
       .then(() => this.meta.settled())
       .catch((err: Error) => this.failed(err));
+    return result;
   }
 
   /** Records (and logs, once) that metadata stopped reaching the disk. */
