@@ -25,13 +25,14 @@ const FILES = smoke ? 500 : 10_000;
 const PARALLEL = 16;
 /**
  * Files created (and then stat-ed) before the clock starts, in a directory of their own, on
- * each of the three file systems alike. A pod is a long-running daemon; right after it
- * starts, V8 is still compiling its create path, on the same two cores (measured 2026-12-05:
- * the first 10,000 creates after start-up ran 15-18 % slower than the next 10,000, with ~0.5 s
- * of compiler-thread CPU against ~0.15 s). The figure is the steady rate; docs/performance.md
- * keeps the cold one too.
+ * each of the three file systems alike. A pod is a long-running daemon; the figure is its
+ * steady rate, and the first creates of its life are printed beside it (`firstCreatesPerSec`).
+ * Until then V8 is still compiling the create path, on the same two cores. Measured with
+ * `--trace-opt` on the pod (2026-12-08): after 2,000 creates, 60 functions of the create path
+ * (holdCreate, Yjs's transaction cleanup and update encoding, ...) were still compiled for the
+ * first time inside the next 10,000, 0.5 s of compiler CPU; after 10,000, 8 (43 ms).
  */
-const WARMUP_FILES = smoke ? 100 : 2_000;
+const WARMUP_FILES = smoke ? 100 : 10_000;
 /** 4 KiB files written in mount A and polled for in mount B. */
 const PROPAGATIONS = smoke ? 10 : 100;
 const CLI = new URL("../dist/src/cli/main.js", import.meta.url).pathname;
@@ -66,8 +67,6 @@ try {
   // candidate leaves chunk chains that never meet across the chunker's blocks, so whether a
   // run took the chunker's fast path or its fallback depended on the draw (264–455 MB/s).
   const pattern = randomBytes(Math.min(BIG, 64 * MiB));
-  /** The pod's CPU per create (set by createMany): less sensitive to the machine's load than creates/s. */
-  let createCpuUs = 0;
   const podCpuBefore = await cpuSeconds(pods[0].pid);
   const write = { mount: await writeBig(join(mnt, "big.bin")), disk: await writeBig(join(disk, "big.bin")) };
   // The pod's CPU per GiB written (all its threads: FUSE, JS, hash workers): less sensitive to
@@ -76,13 +75,14 @@ try {
   const read = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
   // Again: an unchanged file keeps its kernel page cache across opens (auto_cache).
   const reread = { mount: await readBig(join(mnt, "big.bin")), disk: await readBig(join(disk, "big.bin")) };
-  const creates = { mount: await createMany(join(mnt, "many"), pods[0].pid), disk: await createMany(join(disk, "many")) };
+  const mountCreates = await createMany(join(mnt, "many"), pods[0].pid);
+  const creates = { mount: mountCreates.perSec, disk: (await createMany(join(disk, "many"))).perSec };
   const stats = { mount: await statMany(join(mnt, "many")), disk: await statMany(join(disk, "many")) };
   // The same on a FUSE file system that does no work at all, mounted with the pod's options:
   // the ceiling of the binding and the kernel round trips on this machine, in this run.
   const nullFuse = await startNullFuse(nullMnt);
   try {
-    creates.nullFuse = await createMany(join(nullMnt, "many"));
+    creates.nullFuse = (await createMany(join(nullMnt, "many"))).perSec;
     stats.nullFuse = await statMany(join(nullMnt, "many"));
   } finally {
     await stopMount(nullFuse);
@@ -101,7 +101,8 @@ try {
   for (const [name, m, d, n] of rows) console.log(name.padEnd(34) + m.toFixed(0).padStart(12) + d.toFixed(0).padStart(12) + (n === undefined ? "" : n.toFixed(0)).padStart(12));
   console.log("null FUSE: the pod's binding answering from memory with the pod's mount options (no work: the binding's ceiling here)");
   const ms = (values) => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p90 ${quantile(values, 0.9).toFixed(1)} ms, max ${quantile(values, 1).toFixed(1)} ms`;
-  console.log(`pod CPU per GiB written through the mount: ${writeCpuSecPerGiB.toFixed(1)} s; per file created: ${createCpuUs.toFixed(0)} µs`);
+  console.log(`pod CPU per GiB written through the mount: ${writeCpuSecPerGiB.toFixed(1)} s; per file created: ${mountCreates.podCpuUs.toFixed(0)} µs`);
+  console.log(`the pod's first ${WARMUP_FILES} creates (untimed above, while V8 compiles the create path): ${mountCreates.firstPerSec.toFixed(0)}/s`);
   console.log(`4 KiB file written + closed in mount A until it reads back in mount B (${PROPAGATIONS} files): ${ms(propagation.total)}`);
   console.log(`  of which write + close in mount A: ${ms(propagation.closed)}`);
   console.log(
@@ -113,7 +114,8 @@ try {
       writeCpuSecPerGiB: round(writeCpuSecPerGiB),
       diskReadMBps: round(read.disk),
       createsPerSec: round(creates.mount),
-      createCpuUs: round(createCpuUs),
+      firstCreatesPerSec: round(mountCreates.firstPerSec),
+      createCpuUs: round(mountCreates.podCpuUs),
       statsPerSec: round(stats.mount),
       nullFuseCreatesPerSec: round(creates.nullFuse),
       nullFuseStatsPerSec: round(stats.nullFuse),
@@ -146,26 +148,34 @@ try {
     return BIG / 1e6 / ((performance.now() - start) / 1000);
   }
 
-  /** Creates per second; with `pid`, also that process's CPU per create in `createCpuUs` (all its threads). */
+  /**
+   * Creates per second after the warm-up (`perSec`) and during it (`firstPerSec`); with `pid`,
+   * also that process's CPU per timed create (`podCpuUs`, all its threads): less sensitive to
+   * the machine's load than creates/s.
+   */
   async function createMany(dir, pid) {
     for (const sub of [dir, join(dir, "warmup")]) for (let w = 0; w < PARALLEL; w++) await fs.mkdir(join(sub, `w${w}`), { recursive: true });
     const create = (path) => fs.writeFile(path, "");
-    await inWorkers(create, join(dir, "warmup"), WARMUP_FILES);
+    const firstPerSec = await timed(() => inWorkers(create, join(dir, "warmup"), WARMUP_FILES), WARMUP_FILES);
     const cpuBefore = pid === undefined ? 0 : await cpuSeconds(pid);
-    const start = performance.now();
-    await inWorkers(create, dir, FILES);
-    const rate = FILES / ((performance.now() - start) / 1000);
-    if (pid !== undefined) createCpuUs = (((await cpuSeconds(pid)) - cpuBefore) * 1e6) / FILES;
-    return rate;
+    const perSec = await timed(() => inWorkers(create, dir, FILES), FILES);
+    const podCpuUs = pid === undefined ? 0 : (((await cpuSeconds(pid)) - cpuBefore) * 1e6) / FILES;
+    return { perSec, firstPerSec, podCpuUs };
   }
 
   async function statMany(dir) {
     const stat = (path) => fs.stat(path);
     await inWorkers(stat, join(dir, "warmup"), WARMUP_FILES);
-    const start = performance.now();
-    await inWorkers(stat, dir, FILES);
-    return FILES / ((performance.now() - start) / 1000);
+    return timed(() => inWorkers(stat, dir, FILES), FILES);
   }
+
+  /** `count` operations done by `run`, per second. */
+  async function timed(run, count) {
+    const start = performance.now();
+    await run();
+    return count / ((performance.now() - start) / 1000);
+  }
+
   /**
    * Milliseconds from the start of write+close of a 4 KiB file in `from` until a read of it in
    * `to` returns those bytes (polled every millisecond; the namespace update travels pod to
