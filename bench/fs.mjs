@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fuseMountOptions } from "../dist/src/fs/mount.js";
-import { cpuSeconds } from "./lib/proc-cpu.mjs";
+import { cpuSeconds, stealMeter } from "./lib/proc-cpu.mjs";
 
 const smoke = process.argv.includes("--smoke");
 const MiB = 1024 * 1024;
@@ -68,7 +68,10 @@ try {
   // run took the chunker's fast path or its fallback depended on the draw (264–455 MB/s).
   const pattern = randomBytes(Math.min(BIG, 64 * MiB));
   const podCpuBefore = await cpuSeconds(pods[0].pid);
-  const write = { mount: await writeBig(join(mnt, "big.bin")), disk: await writeBig(join(disk, "big.bin")) };
+  const writeSteal = await stealMeter();
+  const write = { mount: await writeBig(join(mnt, "big.bin")) };
+  const writeStealPct = await writeSteal();
+  write.disk = await writeBig(join(disk, "big.bin"));
   // The pod's CPU per GiB written (all its threads: FUSE, JS, hash workers): less sensitive to
   // the machine's load than MB/s. The disk write's share is nil (it is this process's).
   const writeCpuSecPerGiB = ((await cpuSeconds(pods[0].pid)) - podCpuBefore) / (BIG / 1024 / MiB);
@@ -102,6 +105,7 @@ try {
   console.log("null FUSE: the pod's binding answering from memory with the pod's mount options (no work: the binding's ceiling here)");
   const ms = (values) => `p50 ${quantile(values, 0.5).toFixed(1)} ms, p90 ${quantile(values, 0.9).toFixed(1)} ms, max ${quantile(values, 1).toFixed(1)} ms`;
   console.log(`pod CPU per GiB written through the mount: ${writeCpuSecPerGiB.toFixed(1)} s; per file created: ${mountCreates.podCpuUs.toFixed(0)} µs`);
+  console.log(`CPU the host stole from this machine (other guests): ${writeStealPct.toFixed(1)} % during the write through the mount, ${mountCreates.stealPct.toFixed(1)} % during its timed creates`);
   console.log(`the pod's first ${WARMUP_FILES} creates (untimed above, while V8 compiles the create path): ${mountCreates.firstPerSec.toFixed(0)}/s`);
   console.log(`4 KiB file written + closed in mount A until it reads back in mount B (${PROPAGATIONS} files): ${ms(propagation.total)}`);
   console.log(`  of which write + close in mount A: ${ms(propagation.closed)}`);
@@ -112,10 +116,12 @@ try {
       cachedReadMBps: round(reread.mount),
       diskWriteMBps: round(write.disk),
       writeCpuSecPerGiB: round(writeCpuSecPerGiB),
+      writeStealPct: round(writeStealPct),
       diskReadMBps: round(read.disk),
       createsPerSec: round(creates.mount),
       firstCreatesPerSec: round(mountCreates.firstPerSec),
       createCpuUs: round(mountCreates.podCpuUs),
+      createStealPct: round(mountCreates.stealPct),
       statsPerSec: round(stats.mount),
       nullFuseCreatesPerSec: round(creates.nullFuse),
       nullFuseStatsPerSec: round(stats.nullFuse),
@@ -149,18 +155,20 @@ try {
   }
 
   /**
-   * Creates per second after the warm-up (`perSec`) and during it (`firstPerSec`); with `pid`,
-   * also that process's CPU per timed create (`podCpuUs`, all its threads): less sensitive to
-   * the machine's load than creates/s.
+   * Creates per second after the warm-up (`perSec`) and during it (`firstPerSec`), and the
+   * host's steal while timed (`stealPct`); with `pid`, also that process's CPU per timed create
+   * (`podCpuUs`, all its threads): less sensitive to the machine's load than creates/s.
    */
   async function createMany(dir, pid) {
     for (const sub of [dir, join(dir, "warmup")]) for (let w = 0; w < PARALLEL; w++) await fs.mkdir(join(sub, `w${w}`), { recursive: true });
     const create = (path) => fs.writeFile(path, "");
     const firstPerSec = await timed(() => inWorkers(create, join(dir, "warmup"), WARMUP_FILES), WARMUP_FILES);
     const cpuBefore = pid === undefined ? 0 : await cpuSeconds(pid);
+    const steal = await stealMeter();
     const perSec = await timed(() => inWorkers(create, dir, FILES), FILES);
+    const stealPct = await steal();
     const podCpuUs = pid === undefined ? 0 : (((await cpuSeconds(pid)) - cpuBefore) * 1e6) / FILES;
-    return { perSec, firstPerSec, podCpuUs };
+    return { perSec, firstPerSec, podCpuUs, stealPct };
   }
 
   async function statMany(dir) {
