@@ -9,17 +9,16 @@ export async function cpuSeconds(pid) {
 }
 
 /**
- * Starts counting steal time; the returned function gives the percentage of all CPU time
- * since then that was stolen. On a shared virtual machine, a phase measured while the host
- * took 10 % or more of the CPU runs visibly slower whatever the code does.
+ * Runs `run` and returns its result with the percentage of the machine's CPU time the
+ * hypervisor gave to other guests meanwhile ("steal"). On a shared virtual machine, a phase
+ * measured while the host took 10 % or more of the CPU runs visibly slower whatever the code does.
  */
-export async function stealMeter() {
+export async function withSteal(run) {
   const before = await machineTicks();
-  return async () => {
-    const after = await machineTicks();
-    const total = after.total - before.total;
-    return total > 0 ? (100 * (after.steal - before.steal)) / total : 0;
-  };
+  const value = await run();
+  const after = await machineTicks();
+  const total = after.total - before.total;
+  return { value, stealPct: total > 0 ? (100 * (after.steal - before.steal)) / total : 0 };
 }
 
 /** The "cpu" line of /proc/stat: user nice system idle iowait irq softirq steal (guest time is inside user). */
