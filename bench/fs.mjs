@@ -26,8 +26,8 @@ const PARALLEL = 16;
 /**
  * Files created (and then stat-ed) before the clock starts, in a directory of their own, on
  * each of the three file systems alike. A pod is a long-running daemon; the figure is its
- * steady rate, and the first creates of its life are printed beside it (`firstCreatesPerSec`).
- * Until then V8 is still compiling the create path, on the same two cores. Measured with
+ * steady rate; the rate of the untimed ones is printed beside it (`firstCreatesPerSec`).
+ * During them V8 is still compiling the create path, on the same two cores. Measured with
  * `--trace-opt` on the pod (2026-12-08): after 2,000 creates, 60 functions of the create path
  * (holdCreate, Yjs's transaction cleanup and update encoding, ...) were still compiled for the
  * first time inside the next 10,000, 0.5 s of compiler CPU; after 10,000, 8 (43 ms).
@@ -107,7 +107,7 @@ try {
   console.log(`pod CPU per GiB written through the mount: ${writeCpuSecPerGiB.toFixed(1)} s; per file created: ${mountCreates.podCpuUs.toFixed(0)} µs`);
   const pct = (x) => `${x.toFixed(1)} %`;
   console.log(`CPU the host took for other guests (steal) while the mount was timed: write ${pct(mountWrite.stealPct)}, re-read ${pct(mountReread.stealPct)}, creates ${pct(mountCreates.stealPct)}`);
-  console.log(`the pod's first ${WARMUP_FILES} creates (untimed above, while V8 compiles the create path): ${mountCreates.firstPerSec.toFixed(0)}/s`);
+  console.log(`the mount's first ${WARMUP_FILES} creates after the 1 GiB write (untimed above; V8 is still compiling the pod's create path): ${mountCreates.firstPerSec.toFixed(0)}/s`);
   console.log(`4 KiB file written + closed in mount A until it reads back in mount B (${PROPAGATIONS} files): ${ms(propagation.total)}`);
   console.log(`  of which write + close in mount A: ${ms(propagation.closed)}`);
   console.log(
