@@ -613,7 +613,7 @@ export class Namespace {
 /** Why `createsApplied` is cheap when nothing is held: one settled promise for every caller. */
 const APPLIED: Promise<void> = Promise.resolve();
 
-/** `id` with its first 8 hex digits moved to the nearest value that `shardOf` maps to `shard`. */
+/** `id` with its first 8 hex digits moved, within their block of `shardCount` values, to the one that `shardOf` maps to `shard`. */
 function inShard(id: InodeId, shard: number, shardCount: number): InodeId {
   const head = parseInt(id.slice(0, 8), 16);
   let moved = head - (head % shardCount) + shard;
